@@ -1,0 +1,92 @@
+"""`bastion bundle info|verify|starter`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+bundle_app = typer.Typer(help="Inspect, verify and create bundles.", no_args_is_help=True)
+
+
+def register(cli: typer.Typer) -> None:
+    cli.add_typer(bundle_app, name="bundle")
+
+
+def _resolve(path: Optional[Path]) -> Path:
+    from app.settings import load_settings
+
+    return path if path else load_settings().bundle_path()
+
+
+@bundle_app.command("info")
+def info(
+    path: Optional[Path] = typer.Argument(None, help="Bundle directory (default: the configured bundle)."),
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+) -> None:
+    """Describe a bundle: models, context, embedder, components, metrics."""
+    from app.bundle import describe, load_bundle
+
+    d = describe(load_bundle(_resolve(path), verify=False))
+    if as_json:
+        typer.echo(json.dumps(d, indent=2))
+        return
+    typer.echo(f"{d['name']}  (profile {d['profile']}, format {d['format_version']}, created {d['created']})")
+    typer.echo(f"  path:        {d['path']}")
+    typer.echo(f"  chat model:  {d['llm']}  (context {d['context_length']} tokens)")
+    emb = d["embedder"]
+    typer.echo(f"  embedder:    {emb['path']} dim {emb['dim']} ({emb['fingerprint'][:12]})" if emb else "  embedder:    none")
+    typer.echo(f"  index:       {d['index'] or 'none'}")
+    typer.echo(f"  components:  {d['components']} files, {d['size_bytes'] / 1e6:.1f} MB")
+    for k, v in d["tools"].items():
+        typer.echo(f"  tool:        {k} {v}")
+    for k, v in d["metrics"].items():
+        typer.echo(f"  metric:      {k} = {v}")
+
+
+@bundle_app.command("verify")
+def verify(
+    path: Optional[Path] = typer.Argument(None, help="Bundle directory or packed archive."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Check every file against the manifest's sha256 and size. Exit 1 on any problem."""
+    from app.bundle import verify_bundle
+    from app.errors import BundleError
+
+    target = _resolve(path)
+    if target.is_file():
+        from app.bundle.transport import verify_archive
+
+        problems = verify_archive(target)
+    else:
+        problems = verify_bundle(target, full=True)
+    if as_json:
+        typer.echo(json.dumps({"path": str(target), "ok": not problems, "problems": problems}, indent=2))
+        if problems:
+            raise typer.Exit(1)
+        return
+    if problems:
+        for p in problems:
+            typer.echo(f"  FAIL {p}", err=True)
+        raise BundleError(f"{target}: {len(problems)} problem(s) found", hint="copy the bundle again or rebuild it")
+    typer.echo(f"OK {target}: every component matches its sha256")
+
+
+@bundle_app.command("starter")
+def starter(out: Optional[Path] = typer.Option(None, "--out", help="Where to write it (default: BASTION_HOME/bundles/starter).")) -> None:
+    """Create the starter bundle (runs `builder starter`; needs the [builder] extra)."""
+    from app.errors import BastionError
+
+    try:
+        import builder.starter  # noqa: F401
+    except ModuleNotFoundError:
+        raise BastionError(
+            "creating the starter bundle needs the builder extra (torch, transformers)",
+            hint="install it with `pipx install 'bastion[builder]'`, or copy a starter bundle made elsewhere",
+        ) from None
+    cmd = [sys.executable, "-m", "builder", "starter"] + (["--out", str(out)] if out else [])
+    raise typer.Exit(subprocess.call(cmd))

@@ -1,0 +1,72 @@
+"""`bastion` entry point: wires the command modules and the error boundary."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import typer
+
+from app.cli import ask_cmd, bundle_cmd, doctor_cmd
+
+cli = typer.Typer(
+    name="bastion",
+    help="Bastion: an offline security assistant (RAG chat with citations, secure-code analysis).",
+    add_completion=False,
+    no_args_is_help=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@cli.callback(invoke_without_command=True)
+def _root(
+    ctx: typer.Context,
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log details to stderr."),
+) -> None:
+    """With no command, open the terminal UI."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if os.environ.get("BASTION_OFFLINE") == "1":
+        from app.netguard import block_network
+
+        block_network()
+    if ctx.invoked_subcommand is None:
+        from app.cli.tui_cmd import open_tui
+
+        open_tui()
+
+
+ask_cmd.register(cli)
+bundle_cmd.register(cli)
+doctor_cmd.register(cli)
+for _optional in ("analyze_cmd", "knowledge_cmd", "serve_cmd"):
+    try:
+        _mod = __import__(f"app.cli.{_optional}", fromlist=["register"])
+    except ModuleNotFoundError as _exc:  # a command module not written yet
+        if _exc.name != f"app.cli.{_optional}":
+            raise
+    else:
+        _mod.register(cli)
+
+
+def run() -> None:
+    """Console-script entry: user-fixable errors print one line and exit 1."""
+    from pydantic import ValidationError
+
+    from app.errors import BastionError
+
+    try:
+        cli()
+    except BastionError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    except ValidationError as exc:
+        typer.echo(f"Error: invalid input: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        typer.echo("Interrupted.", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    run()

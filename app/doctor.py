@@ -1,0 +1,98 @@
+"""`bastion doctor`: what is installed, whether the bundle is sound, whether the engine runs."""
+
+from __future__ import annotations
+
+import json
+import platform
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from app.settings import Settings
+
+CRASH_HINT = (
+    "llama.cpp crashed in native code ({sig}). A common cause is a build tuned for CPU features "
+    "this machine or VM mishandles (e.g. AMX). Reinstall llama-cpp-python with portable flags: "
+    "CMAKE_ARGS='-DGGML_NATIVE=OFF' pip install --force-reinstall --no-cache-dir llama-cpp-python"
+)
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    data: dict = field(default_factory=dict)
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version(), "platform": platform.platform()}
+    for dist in ("bastion", "llama_cpp_python", "textual", "chromadb", "pydantic", "bandit", "semgrep"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+def cpu_features() -> list[str]:
+    wanted = ("avx", "avx2", "fma", "f16c", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_int8", "amx_bf16", "neon")
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return [platform.machine()]
+    flags = set()
+    for line in text.splitlines():
+        if line.startswith(("flags", "Features")):
+            flags.update(line.split(":", 1)[1].split())
+            break
+    return [f for f in wanted if f in flags]
+
+
+def probe_engine(model_path: Path, *, timeout: float = 120.0) -> Check:
+    """Run the smoke test in a child with networking blocked; explain a native crash."""
+    cmd = [sys.executable, "-m", "app.llm.probe", str(model_path)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return Check("engine", False, f"smoke test did not finish in {timeout:.0f}s")
+    if proc.returncode < 0:
+        sig = signal.Signals(-proc.returncode).name
+        return Check("engine", False, CRASH_HINT.format(sig=sig), {"signal": sig})
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return Check("engine", False, f"smoke test failed: {last}")
+    data = json.loads(proc.stdout.strip().splitlines()[-1])
+    return Check(
+        "engine",
+        True,
+        f"generated {data['tokens']} tokens at {data['tokens_per_s']:.1f} tok/s with networking blocked",
+        data,
+    )
+
+
+def run_doctor(settings: Settings, *, probe: bool = True) -> list[Check]:
+    from app.bundle import load_bundle, verify_bundle
+    from app.errors import BastionError
+
+    checks = [
+        Check("versions", True, ", ".join(f"{k} {v}" for k, v in versions().items()), versions()),
+        Check("cpu", True, " ".join(cpu_features()) or "unknown", {"features": cpu_features()}),
+    ]
+    root = settings.bundle_path()
+    try:
+        problems = verify_bundle(root, full=True)
+    except BastionError as exc:
+        checks.append(Check("bundle", False, str(exc)))
+        return checks
+    if problems:
+        checks.append(Check("bundle", False, f"{root}: " + "; ".join(problems)))
+        return checks
+    bundle = load_bundle(root, verify=False)
+    checks.append(Check("bundle", True, f"{root} verified ({len(bundle.manifest.components)} files)"))
+    if probe:
+        checks.append(probe_engine(bundle.llm_path))
+    return checks

@@ -1,0 +1,1 @@
+"""Model engines: llama.cpp chat, embeddings, the token budget."""

@@ -1,0 +1,47 @@
+"""Factories that turn settings + a bundle into engines. No globals, no singletons."""
+
+from __future__ import annotations
+
+from app.bundle import Bundle, load_bundle
+from app.errors import BundleError, ConfigError
+from app.llm.embedder import Embedder
+from app.llm.engine import ChatEngine, EngineConfig, LlamaEngine
+from app.settings import Settings
+
+
+def open_bundle(settings: Settings, *, verify: bool = True) -> Bundle:
+    return load_bundle(settings.bundle_path(), verify=verify)
+
+
+def make_engine(settings: Settings, bundle: Bundle | None) -> ChatEngine:
+    """The chat engine the settings ask for: local llama.cpp on the bundle, or a remote server."""
+    es = settings.engine
+    if es.kind == "remote":
+        if not es.remote_url:
+            raise ConfigError("engine.kind is 'remote' but engine.remote_url is empty", hint="set engine.remote_url in settings")
+        from app.llm.remote import RemoteEngine
+
+        return RemoteEngine(es.remote_url, model=es.remote_model, api_key=es.remote_api_key, n_ctx=es.n_ctx,
+                            temperature=es.temperature, max_tokens=es.max_tokens)
+    if bundle is None:
+        raise BundleError("no bundle loaded", hint="create the starter bundle with `builder starter`")
+    m = bundle.manifest
+    cfg = EngineConfig(
+        n_ctx=es.n_ctx,
+        n_threads=es.n_threads,
+        n_gpu_layers=es.n_gpu_layers,
+        temperature=es.temperature,
+        max_tokens=es.max_tokens,
+        seed=es.seed,
+        stop=list(m.chat.stop),
+        chat_template=m.chat.template,
+    )
+    return LlamaEngine(bundle.llm_path, cfg, context_length=m.context_length)
+
+
+def make_embedder(settings: Settings, bundle: Bundle) -> Embedder | None:
+    e = bundle.manifest.embedder
+    if e is None:
+        return None
+    return Embedder(bundle.file(e.path), fingerprint=e.fingerprint, max_tokens=e.max_tokens,
+                    n_threads=settings.engine.n_threads, normalize=e.normalize)

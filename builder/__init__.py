@@ -1,0 +1,1 @@
+"""Bastion's model factory: data, training, export, evaluation, bundling."""

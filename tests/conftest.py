@@ -1,0 +1,88 @@
+"""Shared fixtures: isolated BASTION_HOME, the real starter bundle (built once per session)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _has_cuda() -> bool:
+    try:
+        import torch
+
+        return torch.cuda.is_available()
+    except Exception:
+        return False
+
+
+def pytest_collection_modifyitems(config, items):
+    if _has_cuda():
+        return
+    skip = pytest.mark.skip(reason="needs CUDA (no GPU on this machine; run on a GPU box)")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def bastion_home(tmp_path, monkeypatch):
+    """Every test gets its own BASTION_HOME; the cache (converter, verify cache) is shared."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("BASTION_HOME", str(home))
+    monkeypatch.delenv("BASTION_CONFIG", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    for k in list(os.environ):
+        if k.startswith("BASTION_") and k not in ("BASTION_HOME", "BASTION_CACHE"):
+            monkeypatch.delenv(k, raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def starter_bundle(tmp_path_factory) -> Path:
+    """The real starter bundle, built once by `builder starter` (read-only for tests)."""
+    from builder.starter import build_starter
+
+    out = tmp_path_factory.mktemp("bundles") / "starter"
+    old = os.environ.get("BASTION_HOME")
+    os.environ["BASTION_HOME"] = str(tmp_path_factory.mktemp("starter-home"))
+    try:
+        build_starter(out)
+    finally:
+        if old is None:
+            os.environ.pop("BASTION_HOME", None)
+        else:
+            os.environ["BASTION_HOME"] = old
+    return out
+
+
+@pytest.fixture
+def bundle_copy(starter_bundle, tmp_path) -> Path:
+    """A writable copy of the starter bundle, for tests that damage it."""
+    dst = tmp_path / "bundle"
+    shutil.copytree(starter_bundle, dst)
+    return dst
+
+
+@pytest.fixture(scope="session")
+def smollm2_gguf() -> Path:
+    from builder.sources import smollm2_gguf
+
+    return smollm2_gguf()
+
+
+@pytest.fixture(scope="session")
+def chat_engine(smollm2_gguf):
+    """One loaded SmolLM2 engine shared by tests (loading costs ~1 s)."""
+    from app.llm.engine import EngineConfig, LlamaEngine
+
+    eng = LlamaEngine(smollm2_gguf, EngineConfig(n_ctx=2048, max_tokens=64, temperature=0.0))
+    eng.load()
+    yield eng
+    eng.close()
