@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -23,7 +23,12 @@ from app import paths
 from app.errors import ConfigError
 
 
-class EngineSettings(BaseModel):
+class _Section(BaseModel):
+    # A typo in the settings file is an error, not a silently ignored key.
+    model_config = ConfigDict(extra="forbid")
+
+
+class EngineSettings(_Section):
     """How the chat model runs."""
 
     kind: Literal["local", "remote"] = "local"
@@ -48,7 +53,7 @@ class EngineSettings(BaseModel):
     """API key for the remote server, if it needs one."""
 
 
-class RetrievalSettings(BaseModel):
+class RetrievalSettings(_Section):
     """How knowledge is retrieved for chat."""
 
     k: int = Field(5, ge=1, le=50)
@@ -63,7 +68,7 @@ class RetrievalSettings(BaseModel):
     """A remote Chroma server (http://host:port) instead of the local index, for team mode."""
 
 
-class AnalysisSettings(BaseModel):
+class AnalysisSettings(_Section):
     """Secure-code analysis."""
 
     use_model: bool = True
@@ -105,10 +110,6 @@ class Settings(BaseSettings):
     def bundle_path(self) -> Path:
         """The bundle to open: the configured one, else the starter bundle."""
         return Path(self.bundle).expanduser() if self.bundle else paths.starter_bundle_dir()
-
-
-# Keys this module never writes back: they come from the environment.
-_ENV_ONLY: set[str] = set()
 
 
 def load_settings(**overrides: object) -> Settings:
