@@ -1,4 +1,4 @@
-"""`bastion bundle info|verify|starter`."""
+"""`bastion bundle info|verify|pack|unpack|starter`."""
 
 from __future__ import annotations
 
@@ -74,6 +74,38 @@ def verify(
             typer.echo(f"  FAIL {p}", err=True)
         raise BundleError(f"{target}: {len(problems)} problem(s) found", hint="copy the bundle again or rebuild it")
     typer.echo(f"OK {target}: every component matches its sha256")
+
+
+@bundle_app.command("pack")
+def pack(
+    source: Path = typer.Argument(..., help="Bundle directory to pack."),
+    archive: Path = typer.Argument(..., help="Archive to write (.tar; .tar.gz compresses)."),
+) -> None:
+    """Pack a verified bundle into one archive carrying its hashes, to carry across an air gap."""
+    from app.bundle.transport import pack as pack_bundle
+
+    out = pack_bundle(source, archive)
+    typer.echo(f"OK packed {source} -> {out} ({out.stat().st_size / 1e6:.1f} MB)")
+
+
+@bundle_app.command("unpack")
+def unpack(
+    archive: Path = typer.Argument(..., help="Archive made by `bastion bundle pack`."),
+    dest: Optional[Path] = typer.Argument(None, help="New directory for the bundle (default: BASTION_HOME/bundles/<archive name>)."),
+) -> None:
+    """Verify and extract a packed bundle; a tampered, truncated or unsafe archive is refused."""
+    from app import paths
+    from app.bundle.transport import unpack as unpack_bundle
+
+    if dest is None:
+        name = archive.name
+        for suffix in (".tar.gz", ".tgz", ".tar"):
+            if name.endswith(suffix):
+                name = name[: -len(suffix)]
+                break
+        dest = paths.bundles_dir() / name
+    out = unpack_bundle(archive, dest)
+    typer.echo(f"OK unpacked {archive} -> {out}: every component matches its sha256")
 
 
 @bundle_app.command("starter")

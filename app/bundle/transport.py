@@ -1,0 +1,248 @@
+"""Move a bundle across an air gap as one tar archive, and refuse anything damaged.
+
+`pack` writes a verified bundle into one `.tar` (or `.tar.gz`). `verify_archive`
+reads an archive in one streaming pass and checks every member against the
+bundle's own manifest (sha256 and size). `unpack` extracts into a staging
+directory beside the target, checks the same hashes, and only then renames the
+staging directory into place: a tampered, truncated or hostile archive leaves
+nothing behind. Members are written by this module, never by
+`tarfile.extract`, and only regular files and directories with plain relative
+names are accepted (no `..`, absolute paths, links or device files).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO, Callable
+
+from app.bundle.manifest import MANIFEST_NAME, Manifest
+from app.errors import BundleError
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 1024 * 1024
+_MAX_MANIFEST = 16 * 1024 * 1024
+
+
+@dataclass
+class _Scan:
+    """What one pass over an archive found."""
+
+    digests: dict[str, tuple[str, int]] = field(default_factory=dict)
+    manifest_raw: bytes | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def pack(bundle_dir: Path, archive: Path) -> Path:
+    """Write the (verified) bundle at `bundle_dir` into `archive`; returns the archive path.
+
+    The manifest goes first, then every component it lists, in its order. A
+    name ending in `.gz`/`.tgz` gives a gzip archive, anything else plain tar
+    (GGUF weights barely compress).
+    """
+    from app.atomic import atomic_path
+    from app.bundle.loader import read_manifest, verify_bundle
+
+    bundle_dir = Path(bundle_dir).expanduser()
+    archive = Path(archive).expanduser()
+    manifest = read_manifest(bundle_dir)
+    problems = verify_bundle(bundle_dir, full=True)
+    if problems:
+        raise BundleError(
+            f"refusing to pack {bundle_dir}: {problems[0]}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
+            hint="run `bastion bundle verify` and rebuild or re-copy the bundle first",
+        )
+    if archive.resolve().is_relative_to(bundle_dir.resolve()):
+        raise BundleError(f"{archive}: the archive cannot be written inside the bundle it packs", hint="choose a path outside the bundle")
+    mode = "w:gz" if archive.name.endswith((".gz", ".tgz")) else "w"
+    names = [MANIFEST_NAME] + [c.path for c in manifest.components]
+    with atomic_path(archive) as tmp:
+        with tarfile.open(tmp, mode, format=tarfile.PAX_FORMAT) as tar:
+            for rel in names:
+                tar.add(bundle_dir / rel, arcname=rel, recursive=False, filter=_normalise)
+    log.info("packed %s (%d files) into %s", bundle_dir, len(names), archive)
+    return archive
+
+
+def verify_archive(archive: Path) -> list[str]:
+    """Check every member of a packed bundle against its manifest; [] when sound."""
+    archive = Path(archive).expanduser()
+    scan = _scan(archive, sink=None)
+    return _judge(archive, scan)
+
+
+def unpack(archive: Path, dest: Path) -> Path:
+    """Extract a packed bundle to `dest` (which must not exist), verified; returns `dest`.
+
+    Raises `BundleError` naming the first problem; on failure nothing is left
+    at `dest` and the staging directory is removed.
+    """
+    from app.bundle.loader import verify_bundle
+
+    archive = Path(archive).expanduser()
+    dest = Path(dest).expanduser()
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise BundleError(f"{dest} already exists", hint="choose a new directory, or remove the old bundle first")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.unpack-", dir=dest.parent))
+    try:
+        scan = _scan(archive, sink=lambda rel: _open_in(staging, rel))
+        problems = _judge(archive, scan)
+        if not problems:
+            problems = verify_bundle(staging, full=True)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise BundleError(
+                f"refusing {archive}: {problems[0]}{more}",
+                hint="the archive is damaged or was altered; copy it again from the source and re-run "
+                "`bastion bundle verify ARCHIVE`",
+            )
+        if dest.exists():
+            dest.rmdir()  # empty, checked above
+        os.replace(staging, dest)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    log.info("unpacked %s into %s", archive, dest)
+    return dest
+
+
+# -- internals -------------------------------------------------------------------
+
+
+def _normalise(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    info.mode = 0o644
+    return info
+
+
+def safe_member_name(name: str) -> str | None:
+    """The member's relative POSIX path, or None when it could escape the target."""
+    if not name or "\\" in name or "\x00" in name:
+        return None
+    p = PurePosixPath(name)
+    if p.is_absolute() or name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        return None
+    parts = [x for x in p.parts if x not in ("", ".")]
+    if not parts or any(x == ".." for x in parts):
+        return None
+    return "/".join(parts)
+
+
+def _open_in(root: Path, rel: str) -> BinaryIO:
+    target = root / rel
+    # Parents are created by us, inside root; refuse if any already exists as a non-directory.
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.resolve().is_relative_to(root.resolve()):
+        raise BundleError(f"member {rel!r} resolves outside the target directory", hint="the archive is hostile; do not use it")
+    return open(target, "xb")
+
+
+def _scan(archive: Path, *, sink: Callable[[str], BinaryIO] | None) -> _Scan:
+    """One streaming pass: hash every regular file; reject unsafe members."""
+    scan = _Scan()
+    if not archive.is_file():
+        scan.problems.append(f"{archive}: not found")
+        return scan
+    try:
+        tar = tarfile.open(archive, "r:*")
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        scan.problems.append(f"{archive}: not a readable tar archive ({exc})")
+        return scan
+    try:
+        with tar:
+            for info in tar:
+                _take(tar, info, scan, sink)
+            end = tar.offset
+        if not _compressed(archive) and archive.stat().st_size < end + 2 * tarfile.BLOCKSIZE:
+            scan.problems.append(f"{archive}: archive is truncated (it stops before the end-of-archive marker)")
+    except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
+        # tarfile reports a cut-off archive as ReadError/EOFError; zlib as OSError.
+        scan.problems.append(f"{archive}: archive is truncated or corrupt ({exc.__class__.__name__}: {exc})")
+    return scan
+
+
+def _compressed(archive: Path) -> bool:
+    with open(archive, "rb") as fh:
+        head = fh.read(6)
+    return head.startswith((b"\x1f\x8b", b"BZh", b"\xfd7zXZ"))
+
+
+def _take(tar: tarfile.TarFile, info: tarfile.TarInfo, scan: _Scan, sink: Callable[[str], BinaryIO] | None) -> None:
+    rel = safe_member_name(info.name)
+    if rel is None:
+        scan.problems.append(f"member {info.name!r}: unsafe path (absolute or contains '..'); refused")
+        return
+    if info.isdir():
+        return
+    if not info.isreg():
+        kind = "symlink" if info.issym() else "hard link" if info.islnk() else "device or special file"
+        scan.problems.append(f"member {rel!r}: {kind} in a bundle archive; refused")
+        return
+    if rel in scan.digests:
+        scan.problems.append(f"member {rel!r}: appears twice in the archive; refused")
+        return
+    src = tar.extractfile(info)
+    if src is None:  # pragma: no cover - isreg() members always have data
+        return
+    h = hashlib.sha256()
+    keep = rel == MANIFEST_NAME and info.size <= _MAX_MANIFEST
+    buf = bytearray()
+    try:
+        out = sink(rel) if sink else None
+    except OSError as exc:
+        scan.problems.append(f"member {rel!r}: cannot be written ({exc.strerror}); refused")
+        return
+    n = 0
+    try:
+        while block := src.read(_CHUNK):
+            h.update(block)
+            n += len(block)
+            if keep:
+                buf += block
+            if out:
+                out.write(block)
+    finally:
+        if out:
+            out.close()
+    if n != info.size:
+        raise EOFError(f"member {rel!r} ends after {n} of {info.size} bytes")
+    scan.digests[rel] = (h.hexdigest(), n)
+    if keep:
+        scan.manifest_raw = bytes(buf)
+
+
+def _judge(archive: Path, scan: _Scan) -> list[str]:
+    """Compare what the pass found with the archive's manifest."""
+    problems = list(scan.problems)
+    if scan.manifest_raw is None:
+        if not any("truncated" in p or "not a readable" in p or "not found" in p for p in problems):
+            problems.append(f"{archive}: no {MANIFEST_NAME} inside; it is not a packed bundle")
+        return problems
+    try:
+        manifest = Manifest.model_validate(json.loads(scan.manifest_raw.decode("utf-8")))
+    except (ValueError, UnicodeDecodeError) as exc:
+        problems.append(f"{archive}: {MANIFEST_NAME} inside is damaged ({str(exc).splitlines()[0]})")
+        return problems
+    listed = {c.path for c in manifest.components}
+    for comp in manifest.components:
+        got = scan.digests.get(comp.path)
+        if got is None:
+            problems.append(f"{comp.path}: listed in the manifest but missing from the archive (cut short?)")
+        elif got[1] != comp.size:
+            problems.append(f"{comp.path}: {got[1]} bytes in the archive, manifest says {comp.size}")
+        elif got[0] != comp.sha256:
+            problems.append(f"{comp.path}: sha256 {got[0][:12]}… does not match manifest {comp.sha256[:12]}… (altered)")
+    for rel in scan.digests:
+        if rel != MANIFEST_NAME and rel not in listed:
+            problems.append(f"{rel}: in the archive but not listed in the manifest; refused")
+    return problems
