@@ -1,0 +1,15 @@
+import os
+
+from flask import Flask, abort, request, send_file
+
+app = Flask(__name__)
+REPORT_DIR = "/var/app/reports"
+
+
+@app.get("/reports/download")
+def download_report():
+    name = request.args.get("file", "")
+    full = os.path.join(REPORT_DIR, name)
+    if not os.path.isfile(full):
+        abort(404)
+    return send_file(full, as_attachment=True)

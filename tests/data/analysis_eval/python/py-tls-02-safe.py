@@ -1,0 +1,10 @@
+import socket
+import ssl
+
+
+def fetch_banner(host: str, port: int = 993) -> bytes:
+    ctx = ssl.create_default_context()
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    with socket.create_connection((host, port), timeout=5) as raw:
+        with ctx.wrap_socket(raw, server_hostname=host) as tls:
+            return tls.recv(1024)
