@@ -1,0 +1,16 @@
+const ldap = require('ldapjs');
+
+function findMember(username) {
+  const client = ldap.createClient({ url: 'ldaps://directory.example.com' });
+  const opts = { scope: 'sub', filter: '(&(objectClass=inetOrgPerson)(uid=' + username + '))', attributes: ['dn', 'mail'] };
+  return new Promise((resolve, reject) => {
+    client.search('ou=members,dc=example,dc=com', opts, (err, search) => {
+      if (err) return reject(err);
+      const found = [];
+      search.on('searchEntry', (entry) => found.push(entry.pojo));
+      search.on('end', () => { client.unbind(); resolve(found[0] || null); });
+    });
+  });
+}
+
+module.exports = findMember;

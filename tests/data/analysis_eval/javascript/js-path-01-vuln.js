@@ -1,0 +1,14 @@
+const express = require('express');
+const path = require('path');
+
+const app = express();
+const DOCS = path.join(__dirname, 'public', 'docs');
+
+app.get('/docs/:name', (req, res) => {
+  const file = path.join(DOCS, req.params.name);
+  res.sendFile(file, (err) => {
+    if (err) res.status(404).end();
+  });
+});
+
+module.exports = app;

@@ -1,0 +1,17 @@
+const express = require('express');
+const mysql = require('mysql2');
+
+const router = express.Router();
+const pool = mysql.createPool({ host: 'db', user: 'shop', database: 'shop' });
+
+router.get('/orders/:id', (req, res) => {
+  const sql = 'SELECT id, status, total FROM orders WHERE id = ' + req.params.id +
+    ' AND customer_id = ' + req.session.customerId;
+  pool.query(sql, (err, rows) => {
+    if (err) return res.status(500).json({ error: 'db' });
+    if (!rows.length) return res.sendStatus(404);
+    res.json(rows[0]);
+  });
+});
+
+module.exports = router;
