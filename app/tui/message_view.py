@@ -1,0 +1,89 @@
+"""One chat message: Markdown that streams in, plus numbered source buttons under answers."""
+
+from __future__ import annotations
+
+import re
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, Label, Markdown
+
+from app.history.markdown import source_line
+
+FENCE = re.compile(r"```[^\n]*\n(.*?)```", re.S)
+
+
+class SourceChosen(Message):
+    """A citation button was pressed."""
+
+    def __init__(self, sources: list[dict], n: int) -> None:
+        super().__init__()
+        self.sources = sources
+        self.n = n
+
+
+class MessageView(Vertical):
+    DEFAULT_CSS = """
+    MessageView { height: auto; margin: 0 0 1 0; padding: 0 1; }
+    MessageView.user { border-left: thick $accent; background: $boost; }
+    MessageView.assistant { border-left: thick $success; }
+    MessageView.error { border-left: thick $error; }
+    MessageView > Label.role { color: $text-muted; text-style: bold; }
+    MessageView Markdown { margin: 0; padding: 0; }
+    MessageView .citations { height: auto; }
+    MessageView .citations Button { min-width: 4; height: 1; border: none; margin: 0 1 0 0; }
+    """
+
+    def __init__(self, role: str, text: str = "", *, sources: list[dict] | None = None) -> None:
+        super().__init__(classes=role)
+        self.role = role
+        self.text = text
+        self.sources = list(sources or [])
+        self._stream = None
+
+    def compose(self) -> ComposeResult:
+        yield Label("You" if self.role == "user" else "Bastion", classes="role")
+        yield Markdown(self.text)
+        yield Horizontal(classes="citations")
+
+    def on_mount(self) -> None:
+        if self.sources:
+            self.show_sources(self.sources)
+
+    @property
+    def markdown(self) -> Markdown:
+        return self.query_one(Markdown)
+
+    async def append(self, piece: str) -> None:
+        """Add streamed text; the first piece is drawn at once, later ones batched."""
+        self.text += piece
+        if self._stream is None:
+            await self.markdown.append(piece)
+            self._stream = Markdown.get_stream(self.markdown)
+        else:
+            await self._stream.write(piece)
+
+    async def finish(self, text: str | None = None) -> None:
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+        if text is not None and text != self.text:
+            self.text = text
+            await self.markdown.update(text)
+
+    def show_sources(self, sources: list[dict]) -> None:
+        self.sources = list(sources)
+        row = self.query_one(".citations", Horizontal)
+        row.remove_children()
+        row.mount_all(Button(f"[{i}] {source_line(s)}", id=f"source-{i}", classes="citation",
+                             compact=True, tooltip=f"Open source {i}")
+                      for i, s in enumerate(self.sources, 1))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id and event.button.id.startswith("source-"):
+            event.stop()
+            self.post_message(SourceChosen(self.sources, int(event.button.id.split("-")[1])))
+
+    def code_blocks(self) -> list[str]:
+        return [m.group(1).rstrip("\n") for m in FENCE.finditer(self.text)]
