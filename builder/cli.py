@@ -61,6 +61,10 @@ def starter(
     typer.echo(str(path))
 
 
+from builder import commands_llm as _commands_llm  # noqa: E402  (builder data/train/export)
+
+_commands_llm.register(cli)
+
 def run() -> None:
     from pydantic import ValidationError
 

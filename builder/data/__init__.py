@@ -1,0 +1,1 @@
+"""The data stage: read security/general instruction data and corpora, clean, mix, split."""

@@ -1,0 +1,188 @@
+"""`builder data`: read → validate → scrub → filter → dedup → split → mix → write JSONL + report."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from pathlib import Path
+from typing import Sequence
+
+from app.atomic import write_text
+from app.errors import BastionError
+from builder.data import clean, mix, readers
+from builder.data.records import Example, Issue, RecordError, normalise
+from builder.profiles import Profile
+from builder.rundir import Progress, RunDir, StageResult
+
+log = logging.getLogger(__name__)
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+# The clean sample folders (sample_data/malformed/ holds deliberately broken records for tests).
+SAMPLE_INPUTS = ("security", "general", "corpus")
+MAX_ISSUES_IN_REPORT = 200
+
+
+def default_inputs(profile: Profile) -> list[str]:
+    if not profile.tiny:
+        raise BastionError(f"no --data given for profile {profile.name!r}",
+                           hint="pass --data PATH (files or folders; general=PATH for general data)")
+    return [str(SAMPLE_DIR / d) for d in SAMPLE_INPUTS]
+
+
+def _source_name(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def collect(inputs: Sequence[str], *, strict: bool, allow_pickle: bool, max_chars: int
+            ) -> tuple[list[Example], list[Issue], list[Path]]:
+    """Read every input; bad records become Issues (or a BastionError under strict)."""
+    examples: list[Example] = []
+    issues: list[Issue] = []
+    files: list[Path] = []
+    for arg in inputs:
+        inp = readers.Input.parse(arg)
+        if inp.is_hf:
+            name = inp.spec[len(readers.HF_PREFIX):]
+            streams = [(f"hf:{name}", inp.domain or "security", readers.read_hf(name))]
+        else:
+            paths = readers.expand(inp, allow_pickle=allow_pickle)
+            files += paths
+            streams = [(_source_name(p), readers.domain_for(p, inp.domain), readers.read_file(p, max_chars=max_chars))
+                       for p in paths]
+        for source, domain, stream in streams:
+            for line, raw in stream:
+                try:
+                    if isinstance(raw, readers.BadLine):
+                        raise RecordError("-", str(raw))
+                    examples.append(normalise(raw, source=source, line=line, domain=domain))
+                except RecordError as exc:
+                    issue = Issue(source, line, exc.field, str(exc))
+                    if strict:
+                        raise BastionError(f"bad record at {issue}",
+                                           hint="fix or remove that record, or run without --strict to skip bad records") from None
+                    issues.append(issue)
+    return examples, issues, files
+
+
+def _scrub(ex: Example, counts: Counter) -> None:
+    if ex.kind == "corpus":
+        ex.text, c = clean.scrub(ex.text)
+        counts.update(c)
+        return
+    for m in ex.messages:
+        m["content"], c = clean.scrub(m["content"])
+        counts.update(c)
+
+
+def _write_jsonl(path: Path, examples: list[Example]) -> None:
+    write_text(path, "".join(json.dumps(e.to_json(), ensure_ascii=False) + "\n" for e in examples))
+
+
+def data_config(profile: Profile, *, strict: bool, allow_pickle: bool) -> dict:
+    return {"data": profile.data.model_dump(), "seed": profile.train.seed, "strict": strict, "allow_pickle": allow_pickle}
+
+
+def run_data(run: RunDir, profile: Profile, *, inputs: Sequence[str] | None = None, strict: bool = False,
+             allow_pickle: bool = False, force: bool = False, progress: Progress = lambda m: None) -> StageResult:
+    """The data stage; skipped when its inputs and config are unchanged."""
+    inputs = list(inputs) if inputs else default_inputs(profile)
+    cfg = data_config(profile, strict=strict, allow_pickle=allow_pickle) | {"inputs": inputs}
+    st = run.stage("data")
+    hashable = [readers.Input.parse(a).spec for a in inputs if not readers.Input.parse(a).is_hf]
+    for a in hashable:  # refuse pickles before hashing anything
+        readers.expand(readers.Input(a), allow_pickle=allow_pickle)
+    if not force and st.is_fresh(config=cfg, inputs=hashable):
+        progress("data: unchanged inputs and config — skipped")
+        return st.result()
+    dc = profile.data
+    progress(f"data: reading {len(inputs)} input(s)")
+    examples, issues, files = collect(inputs, strict=strict, allow_pickle=allow_pickle, max_chars=dc.max_chars)
+    st.begin(config=cfg, inputs=hashable)
+    read_counts = Counter(e.source for e in examples)
+    for i in issues[:20]:
+        log.warning("skipped bad record %s", i)
+
+    secrets: Counter = Counter()
+    for ex in examples:
+        _scrub(ex, secrets)
+        ex.lang = clean.language(ex.flat_text())
+        ex.code_langs = clean.code_languages(ex.flat_text())
+
+    too_short = [e for e in examples if len(e.flat_text()) < dc.min_chars]
+    too_long = [e for e in examples if len(e.flat_text()) > dc.max_chars]
+    bad = {id(e) for e in too_short + too_long}
+    examples = [e for e in examples if id(e) not in bad]
+
+    seen: set[str] = set()
+    uniq: list[Example] = []
+    for ex in examples:
+        k = clean.exact_key(ex.kind + "\0" + ex.flat_text())
+        if k not in seen:
+            seen.add(k)
+            uniq.append(ex)
+    exact_dups = len(examples) - len(uniq)
+    near = set()
+    for kind in ("sft", "corpus"):
+        group = [e for e in uniq if e.kind == kind]
+        near |= {id(group[i]) for i in clean.near_duplicates([e.flat_text() for e in group], dc.near_dup_threshold)}
+    kept = [e for e in uniq if id(e) not in near]
+
+    sft = [e for e in kept if e.kind == "sft"]
+    corpus = [e for e in kept if e.kind == "corpus"]
+    seed = profile.train.seed
+    parts = {}
+    for dom in ("security", "general"):
+        parts[dom] = mix.split([e for e in sft if e.domain == dom], val_fraction=dc.val_fraction, seed=seed)
+    train, rep = mix.mix(parts["security"][0], parts["general"][0], ratio=dc.mix_ratio, seed=seed)
+    val, vrep = mix.mix(parts["security"][1], parts["general"][1], ratio=dc.mix_ratio, seed=seed)
+    if not train:
+        raise BastionError("no usable instruction/conversation records left after validation and cleaning",
+                           hint=f"{len(issues)} bad record(s) were skipped; see data_report.json or rerun with --strict")
+    progress(f"data: {rep.message()}")
+
+    _write_jsonl(st.dir / "train.jsonl", train)
+    _write_jsonl(st.dir / "val.jsonl", val)
+    _write_jsonl(st.dir / "corpus.jsonl", corpus)
+    from builder.plots import histogram
+
+    histogram({"security": [len(e.flat_text()) for e in train + val if e.domain == "security"],
+               "general": [len(e.flat_text()) for e in train + val if e.domain == "general"],
+               "corpus": [len(e.text) for e in corpus]},
+              st.dir / "lengths.png", title="Record lengths after cleaning", xlabel="characters")
+    final = train + val
+    report = {
+        "inputs": inputs,
+        "files": [_source_name(f) for f in files],
+        "records_read": sum(read_counts.values()),
+        "read_per_source": dict(read_counts),
+        "bad_records": len(issues),
+        "issues": [vars(i) for i in issues[:MAX_ISSUES_IN_REPORT]],
+        "secrets_scrubbed": sum(secrets.values()),
+        "secrets_by_kind": dict(secrets),
+        "too_short": len(too_short),
+        "too_long": len(too_long),
+        "exact_duplicates": exact_dups,
+        "near_duplicates": len(near),
+        "train": len(train),
+        "val": len(val),
+        "corpus": len(corpus),
+        "mix": vars(rep) | {"message": rep.message()},
+        "val_mix": vars(vrep),
+        "per_domain": dict(Counter(e.domain for e in final)),
+        "per_format": dict(Counter(e.format for e in final + corpus)),
+        "per_task": dict(Counter(e.task for e in final)),
+        "per_language": dict(Counter(e.lang for e in final + corpus)),
+        "per_code_language": dict(Counter(c for e in final for c in e.code_langs)),
+        "per_source": dict(Counter(e.source for e in final + corpus)),
+    }
+    write_text(st.dir / "data_report.json", json.dumps(report, indent=2, ensure_ascii=False))
+    summary = {k: report[k] for k in ("records_read", "bad_records", "secrets_scrubbed", "exact_duplicates",
+                                      "near_duplicates", "too_short", "too_long", "train", "val", "corpus")}
+    summary["mix"] = rep.message()
+    progress(f"data: {summary['records_read']} read, {len(issues)} bad skipped, {summary['secrets_scrubbed']} secrets "
+             f"scrubbed, {exact_dups}+{len(near)} duplicates removed → train {len(train)}, val {len(val)}, corpus {len(corpus)}")
+    return st.finish(outputs=["train.jsonl", "val.jsonl", "corpus.jsonl", "data_report.json", "lengths.png"], summary=summary)
