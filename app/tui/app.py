@@ -44,6 +44,7 @@ class BastionApp(App[None]):
         self.engine_ready = threading.Event()
         self.bundle_error: BastionError | None = None
         self.chat_screen = None
+        self.knowledge = None
         self._open_bundle_on_mount = open_bundle
         from app.tui.analysis_screen import AnalysisScreen
         from app.tui.chat_screen import ChatScreen
@@ -58,6 +59,11 @@ class BastionApp(App[None]):
         self.set_keymap(keymap(self.settings.keys))
         await self.switch_mode("chat")
         if self.engine is not None:
+            if self.bundle is not None:
+                from app.tui.knowledge_context import KnowledgeContext
+
+                self.knowledge = KnowledgeContext(self.settings, self.bundle, embedder=self.embedder)
+                self.chat_screen.refresh_knowledge()
             self._engine_loaded_or_load()
         elif self.bundle is not None:
             self._bundle_ready(self.bundle)
@@ -80,8 +86,13 @@ class BastionApp(App[None]):
     def _bundle_ready(self, bundle: Any) -> None:
         from app.runtime import make_engine
 
+        from app.tui.knowledge_context import KnowledgeContext
+
         self.bundle = bundle
         self.bundle_error = None
+        if self.knowledge is not None:
+            self.knowledge.close()
+        self.knowledge = KnowledgeContext(self.settings, bundle, embedder=self.embedder)
         try:
             self.engine = make_engine(self.settings, bundle)
         except BastionError as exc:
@@ -124,6 +135,16 @@ class BastionApp(App[None]):
         self.engine_ready.set()
         self.call_from_thread(self.set_engine_state, "ready")
 
+    @work(thread=True, exclusive=True, group="kb-warm")
+    def warm_knowledge(self, choice: str) -> None:
+        """Open a retriever (and the embedder) ahead of the first question that needs it."""
+        if self.knowledge is None or choice == "none":
+            return
+        try:
+            self.knowledge.retriever(choice)
+        except BastionError as exc:
+            log.info("knowledge not ready: %s", exc)
+
     def set_engine_state(self, state: str) -> None:
         self.engine_state = state
         self.refresh_status()
@@ -147,18 +168,24 @@ class BastionApp(App[None]):
         return self.engine
 
     def user_knowledge_bases(self) -> list[str]:
+        """Names of the user's knowledge bases (opens chroma: call from a worker thread)."""
+        from app.knowledge import list_knowledge_bases
+
         try:
-            from app.knowledge import list_knowledge_bases
-        except ImportError:
-            return []
-        try:
-            return [getattr(kb, "name", kb) for kb in list_knowledge_bases()]
+            return [kb.name for kb in list_knowledge_bases(url=self.settings.retrieval.chroma_url)]
         except BastionError as exc:
             log.warning("knowledge bases: %s", exc)
             return []
 
+    def knowledge_changed(self) -> None:
+        """A knowledge base was added, re-synced or removed: reopen retrievers, refresh selectors."""
+        if self.knowledge is not None:
+            self.knowledge.invalidate()
+        if self.chat_screen is not None:
+            self.chat_screen.refresh_knowledge()
+
     def knowledge_context(self) -> Any:
-        return self
+        return self.knowledge
 
     def apply_settings(self, new: Settings) -> Path:
         """Save settings; reopen the bundle and engine if what they depend on changed."""
@@ -233,6 +260,8 @@ class BastionApp(App[None]):
         self.push_screen(HelpScreen())
 
     def on_unmount(self) -> None:
+        if self.knowledge is not None:
+            self.knowledge.invalidate()
         close = getattr(self.engine, "close", None)
         if close and self._own_engine:
             close()

@@ -42,10 +42,11 @@ class ChatScreen(Screen):
             self.text = text
 
     class Finished(Message):
-        def __init__(self, text: str, stats) -> None:
+        def __init__(self, text: str, stats, sources: list[dict]) -> None:
             super().__init__()
             self.text = text
             self.stats = stats
+            self.sources = sources
 
     class Failed(Message):
         def __init__(self, error: str) -> None:
@@ -87,8 +88,15 @@ class ChatScreen(Screen):
             await self.load_conversation(chats[0].id)
         self.query_one(ChatInput).focus()
 
+    @work(thread=True, exclusive=True, group="kb-list")
     def refresh_knowledge(self) -> None:
-        self.query_one(KnowledgeSelect).refresh_options(self.app.bundle, self.app.user_knowledge_bases())
+        """Re-read the list of knowledge bases (a worker: it opens chroma)."""
+        names = self.app.user_knowledge_bases()
+        self.app.call_from_thread(self.query_one(KnowledgeSelect).refresh_options, self.app.bundle, names)
+
+    def kb_choice(self) -> str:
+        value = self.query_one(KnowledgeSelect).value
+        return value if isinstance(value, str) else "none"
 
     # -- conversations -----------------------------------------------------------
     async def load_conversation(self, conversation_id: int) -> None:
@@ -148,8 +156,7 @@ class ChatScreen(Screen):
         self._cancel.clear()
         self._sources = []
         self.status.state = "thinking"
-        kb = self.query_one(KnowledgeSelect).value
-        self._run_turn(question, turns, kb if isinstance(kb, str) else "none")
+        self._run_turn(question, turns, self.kb_choice())
 
     @work(thread=True, exclusive=True, group="chat")
     def _run_turn(self, question: str, turns: list[dict], kb: str) -> None:
@@ -164,7 +171,7 @@ class ChatScreen(Screen):
                 turn.generation.cancel()
             for piece in turn.generation:
                 self.post_message(self.Piece(piece))
-            self.post_message(self.Finished(turn.generation.text, turn.generation.stats))
+            self.post_message(self.Finished(turn.generation.text, turn.generation.stats, turn.cited()))
         except BastionError as exc:
             self.post_message(self.Failed(str(exc)))
         except Exception as exc:  # keep the UI alive; the log has the traceback
@@ -194,6 +201,7 @@ class ChatScreen(Screen):
 
     async def on_chat_screen_finished(self, msg: Finished) -> None:
         view, self._answer = self._answer, None
+        self._sources = msg.sources
         stats = msg.stats
         text = msg.text
         if stats.cancelled:
@@ -323,4 +331,4 @@ class ChatScreen(Screen):
 
     @on(Select.Changed, "#kb")
     def _kb_changed(self, event: Select.Changed) -> None:
-        self.query_one(ChatInput).focus()
+        self.app.warm_knowledge(self.kb_choice())

@@ -1,16 +1,19 @@
-"""The knowledge-base selector: the bundle's index, a user base, or none."""
+"""The knowledge-base selector: everything, the bundle's index, one user base, or none."""
 
 from __future__ import annotations
 
 from textual.widgets import Select
 
-from app.tui.turn import BUNDLE_INDEX, NO_KNOWLEDGE
+from app.tui.knowledge_context import ALL_KNOWLEDGE, BUNDLE_INDEX, NO_KNOWLEDGE
 
 
 def kb_options(bundle, user_bases: list[str]) -> list[tuple[str, str]]:
-    """(label, value) pairs; the bundle index first when the bundle has one."""
+    """(label, value) pairs, the broadest first."""
+    has_index = bundle is not None and getattr(bundle, "index_path", None) is not None
     opts = []
-    if bundle is not None and getattr(bundle, "index_path", None):
+    if has_index and user_bases:
+        opts.append(("All knowledge", ALL_KNOWLEDGE))
+    if has_index:
         opts.append(("Bundle knowledge", BUNDLE_INDEX))
     opts += [(f"KB: {name}", f"kb:{name}") for name in user_bases]
     opts.append(("No knowledge (model only)", NO_KNOWLEDGE))
@@ -31,4 +34,4 @@ class KnowledgeSelect(Select[str]):
         keep = self.value
         self.set_options(opts)
         values = [v for _, v in opts]
-        self.value = keep if keep in values else values[0]
+        self.value = keep if keep in values and keep != NO_KNOWLEDGE else values[0]

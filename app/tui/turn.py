@@ -10,37 +10,42 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.chat import ask_plain
-from app.llm.engine import ChatEngine, Generation
+from app.llm.engine import ChatEngine
 from app.prompts import load_prompts
 from app.settings import Settings
-
-NO_KNOWLEDGE = "none"
-BUNDLE_INDEX = "bundle"
+from app.tui.knowledge_context import NO_KNOWLEDGE
 
 
 @dataclass
 class Turn:
     """An answer being written and the sources put in front of the model (numbered from 1)."""
 
-    generation: Generation
+    generation: Any
     sources: list[dict] = field(default_factory=list)
+
+    def cited(self) -> list[dict]:
+        """The sources the answer cites as [n] (all given sources when it cites none of them)."""
+        numbers = getattr(self.generation, "cited_numbers", lambda: [])()
+        return [self.sources[n - 1] for n in numbers] if numbers else self.sources
 
 
 def start_turn(question: str, *, settings: Settings, engine: ChatEngine, bundle: Any,
                history: list[dict], kb: str = NO_KNOWLEDGE, knowledge: Any = None) -> Turn:
-    """Begin answering `question` after `history`, from knowledge base `kb` (or none)."""
+    """Begin answering `question` after `history`, from knowledge choice `kb` (or none)."""
     prompts = load_prompts(bundle.prompts_path if bundle is not None else None)
-    gen = ask_plain(question, engine=engine, system=prompts.chat_system, history=history,
-                    max_tokens=settings.engine.max_tokens, temperature=settings.engine.temperature)
-    return Turn(gen)
+    es = settings.engine
+    if kb == NO_KNOWLEDGE or knowledge is None:
+        gen = ask_plain(question, engine=engine, system=prompts.chat_system, history=history,
+                        max_tokens=es.max_tokens, temperature=es.temperature)
+        return Turn(gen)
+    from app.knowledge import answer
+
+    ans = answer(question, engine=engine, retriever=knowledge.retriever(kb), system=prompts.chat_system,
+                 history=history, max_tokens=es.max_tokens, k=settings.retrieval.k)
+    return Turn(ans, [source_dict(h, n) for n, h in enumerate(ans.hits, 1)])
 
 
-def source_dict(source: Any, n: int) -> dict:
-    """A citation as a plain dict: n, file, heading, line_start, line_end, text, score."""
-    if isinstance(source, dict):
-        d = dict(source)
-    else:
-        d = {k: getattr(source, k) for k in dir(source) if not k.startswith("_")
-             and not callable(getattr(source, k, None))}
-    d.setdefault("n", n)
-    return d
+def source_dict(hit: Any, n: int) -> dict:
+    """A citation as a plain JSON-ready dict: n, file, heading, line_start, line_end, text, kb, score."""
+    return {"n": n, "file": hit.source, "heading": hit.heading, "line_start": hit.start_line,
+            "line_end": hit.end_line, "text": hit.text, "kb": hit.kb, "score": round(float(hit.score), 4)}

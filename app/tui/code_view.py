@@ -1,0 +1,39 @@
+"""The code under analysis, with syntax highlighting; evidence lines are selected."""
+
+from __future__ import annotations
+
+from textual.widgets import TextArea
+from textual.widgets.text_area import Selection
+
+# TextArea languages that Textual ships grammars for (others show plain text).
+HIGHLIGHT = {"python", "javascript", "typescript", "java", "go", "rust", "bash", "json", "sql", "html", "css",
+             "yaml", "toml", "markdown", "xml", "regex"}
+
+
+class CodeView(TextArea):
+    """An editable code box (paste here); `show_lines` selects evidence lines."""
+
+    DEFAULT_CSS = """
+    CodeView { height: 1fr; border: round $primary; }
+    """
+
+    def __init__(self, **kw) -> None:
+        super().__init__(show_line_numbers=True, tab_behavior="indent", soft_wrap=False, **kw)
+
+    def set_language(self, language: str | None) -> None:
+        lang = (language or "").lower()
+        lang = {"js": "javascript", "ts": "typescript", "sh": "bash", "shell": "bash"}.get(lang, lang)
+        try:
+            self.language = lang if lang in HIGHLIGHT and lang in self.available_languages else None
+        except Exception:  # a grammar that is not installed: plain text is fine
+            self.language = None
+
+    def show_lines(self, first: int, last: int | None = None) -> None:
+        """Select lines first..last (1-based) and scroll them into view."""
+        if first <= 0:
+            return
+        last = max(last or first, first)
+        end_row = min(last, self.document.line_count) - 1
+        start_row = min(first, self.document.line_count) - 1
+        self.selection = Selection((start_row, 0), (end_row, len(self.document.get_line(end_row))))
+        self.scroll_cursor_visible(center=True)
