@@ -1,0 +1,10 @@
+<?php
+
+function issue_remember_token(PDO $db, int $userId): string
+{
+    $token = bin2hex(random_bytes(32));
+    $stmt = $db->prepare('INSERT INTO remember_tokens (user_id, token, expires) VALUES (?, ?, ?)');
+    $stmt->execute([$userId, hash('sha256', $token), time() + 30 * 86400]);
+    setcookie('remember', $token, ['expires' => time() + 30 * 86400, 'httponly' => true, 'secure' => true]);
+    return $token;
+}
