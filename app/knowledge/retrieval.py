@@ -1,0 +1,180 @@
+"""Hybrid retrieval: dense (embedder) + lexical (BM25), fused by reciprocal rank.
+
+Each retriever ranks candidates across all the knowledge bases searched; the two
+rankings are fused with RRF. Every candidate gets its cosine similarity to the
+query (chunks found only by BM25 have their stored vectors fetched), and a
+relevance floor drops chunks that are neither semantically close nor lexically
+well covered, so an unrelated question retrieves nothing rather than noise.
+An optional reranker (a `(query, texts) -> scores` callable) reorders the fused list.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Literal, Sequence
+
+from app.knowledge.store import KnowledgeBase
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["hybrid", "dense", "lexical"]
+Reranker = Callable[[str, list[str]], list[float]]
+
+RRF_K = 60
+DENSE_FLOOR = 0.30
+"""Default cosine floor (tuned on the starter notes with all-MiniLM-L6-v2)."""
+LEXICAL_FLOOR = 0.55
+"""Default share of the query's (idf-weighted) terms a chunk must contain to pass on words alone."""
+
+
+@dataclass
+class Hit:
+    """One retrieved chunk."""
+
+    id: str
+    text: str
+    source: str
+    heading: str
+    start_line: int
+    end_line: int
+    score: float
+    """Fused score, 0..1 (1 = ranked first by every retriever that found anything)."""
+    dense: float | None = None
+    """Cosine similarity to the query."""
+    lexical: float | None = None
+    """BM25 score (None when BM25 did not find it)."""
+    coverage: float = 0.0
+    """Idf-weighted share of query terms present."""
+    found_by: tuple[str, ...] = ()
+    kb: str = ""
+    flags: tuple[str, ...] = field(default=())
+
+    @property
+    def lines(self) -> str:
+        return f"{self.start_line}-{self.end_line}" if self.end_line != self.start_line else str(self.start_line)
+
+    def label(self) -> str:
+        """`path › heading (lines a-b)` for source lists."""
+        head = f" › {self.heading}" if self.heading else ""
+        return f"{self.source}{head} (lines {self.lines})"
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["found_by"] = list(self.found_by)
+        d["flags"] = list(self.flags)
+        d["lines"] = self.lines
+        return d
+
+
+class Retriever:
+    """Search one or more knowledge bases built with the same embedder."""
+
+    def __init__(self, kbs: Sequence[KnowledgeBase], *, embedder, min_score: float | None = None,
+                 lexical_floor: float = LEXICAL_FLOOR, candidates: int = 40, reranker: Reranker | None = None) -> None:
+        self.kbs = list(kbs)
+        self.embedder = embedder
+        self.dense_floor = min_score if min_score else DENSE_FLOOR
+        self.lexical_floor = lexical_floor
+        self.candidates = candidates
+        self.reranker = reranker
+        for kb in self.kbs:
+            if kb.fingerprint != embedder.fingerprint:
+                from app.errors import BastionError
+
+                raise BastionError(f"knowledge base {kb.name!r} was opened for another embedder",
+                                   hint="open every knowledge base with the bundle's embedder fingerprint")
+
+    def search(self, query: str, *, k: int = 5, mode: Mode = "hybrid", floor: bool = True) -> list[Hit]:
+        """The `k` best chunks for `query`, best first; empty when nothing passes the floor."""
+        query = query.strip()
+        if not query or not self.kbs:
+            return []
+        n = max(self.candidates, k * 4)
+        qvec = self.embedder.embed_one(query) if mode != "lexical" else None
+        lists: dict[str, list[str]] = {}
+        found: dict[str, dict] = {}  # id -> {kb, text, meta, dense, lexical, coverage}
+
+        if mode in ("hybrid", "dense"):
+            dense = []
+            for pos, kb in enumerate(self.kbs):
+                for cid, cos, doc, meta in kb.dense(qvec, n):
+                    dense.append((cos, pos, cid, doc, meta))
+            dense.sort(key=lambda t: -t[0])
+            lists["dense"] = []
+            for cos, pos, cid, doc, meta in dense[:n]:
+                key = f"{pos}/{cid}"
+                found[key] = {"kb": self.kbs[pos], "id": cid, "text": doc, "meta": meta, "dense": cos, "lexical": None, "coverage": 0.0}
+                lists["dense"].append(key)
+
+        if mode in ("hybrid", "lexical"):
+            lex = []
+            for pos, kb in enumerate(self.kbs):
+                index = kb.lexical()
+                for h in index.search(query, k=n):
+                    lex.append((h.score, pos, index.ids[h.index], h.coverage))
+            lex.sort(key=lambda t: -t[0])
+            lists["lexical"] = []
+            missing: dict[int, list[str]] = {}
+            for score, pos, cid, cov in lex[:n]:
+                key = f"{pos}/{cid}"
+                entry = found.setdefault(key, {"kb": self.kbs[pos], "id": cid, "text": None, "meta": None, "dense": None})
+                entry["lexical"], entry["coverage"] = score, cov
+                lists["lexical"].append(key)
+                if entry["text"] is None:
+                    missing.setdefault(pos, []).append(cid)
+            for pos, ids in missing.items():
+                for cid, (doc, meta, emb) in self.kbs[pos].fetch(ids).items():
+                    entry = found[f"{pos}/{cid}"]
+                    entry["text"], entry["meta"] = doc, meta
+                    if qvec is not None and emb is not None:
+                        entry["dense"] = float(sum(a * b for a, b in zip(qvec, emb)))
+
+        fused = _rrf(lists)
+        best = sum(1.0 / (RRF_K + 1) for _ in lists)
+        hits = []
+        for key, score in fused:
+            e = found[key]
+            if e["meta"] is None:
+                continue
+            hit = _hit(e, score / best, tuple(name for name, ranked in lists.items() if key in ranked))
+            if floor and not self.relevant(hit, mode):
+                continue
+            hits.append(hit)
+        if self.reranker and hits:
+            scores = self.reranker(query, [h.text for h in hits])
+            hits = [h for _, h in sorted(zip(scores, hits), key=lambda t: -t[0])]
+        return hits[:k]
+
+    def relevant(self, hit: Hit, mode: Mode = "hybrid") -> bool:
+        """The relevance floor: close in meaning, or containing most of the query's words."""
+        dense_ok = hit.dense is not None and hit.dense >= self.dense_floor
+        lexical_ok = hit.coverage >= self.lexical_floor
+        if mode == "dense":
+            return dense_ok
+        if mode == "lexical":
+            return lexical_ok
+        return dense_ok or lexical_ok
+
+    def close(self) -> None:
+        for kb in self.kbs:
+            kb.close()
+
+
+def _rrf(lists: dict[str, list[str]]) -> list[tuple[str, float]]:
+    scores: dict[str, float] = {}
+    for ranked in lists.values():
+        for rank, key in enumerate(ranked):
+            scores[key] = scores.get(key, 0.0) + 1.0 / (RRF_K + rank + 1)
+    return sorted(scores.items(), key=lambda t: -t[1])
+
+
+def _hit(e: dict, score: float, found_by: tuple[str, ...]) -> Hit:
+    m = e["meta"]
+    return Hit(
+        id=e["id"], text=e["text"] or "", source=str(m.get("source", "")), heading=str(m.get("heading", "")),
+        start_line=int(m.get("start_line", 0)), end_line=int(m.get("end_line", 0)), score=round(score, 4),
+        dense=None if e["dense"] is None else round(float(e["dense"]), 4),
+        lexical=None if e["lexical"] is None else round(float(e["lexical"]), 4),
+        coverage=round(float(e.get("coverage") or 0.0), 4), found_by=found_by, kb=e["kb"].name,
+    )
