@@ -1,0 +1,80 @@
+"""Run Bandit in-process (its library API) on a batch of Python files."""
+
+from __future__ import annotations
+
+import logging
+
+from app.analysis.hits import Hit
+
+log = logging.getLogger(__name__)
+
+# Tests that only say "this module was imported" or flag common idioms: too noisy to be evidence.
+SKIP_TESTS = {
+    "B101",  # assert used
+    "B110", "B112",  # try/except/pass|continue
+    "B311",  # any use of `random`; our own rule looks at what the value is for
+    "B404", "B403", "B405", "B406", "B407", "B408", "B409", "B410", "B411", "B412", "B413", "B415",  # imports
+    "B603", "B607",  # subprocess without shell / partial path
+    "B113",  # request without timeout (availability, not a vulnerability class we report)
+    "B105", "B106", "B107",  # hard-coded password heuristics: our rule is stricter
+}
+
+# Bandit's CWE where a more precise one describes the same finding.
+CWE_OVERRIDE = {
+    "B102": "CWE-95", "B307": "CWE-95",
+    "B301": "CWE-502", "B302": "CWE-502", "B506": "CWE-502", "B614": "CWE-502",
+    "B303": "CWE-328", "B324": "CWE-328",
+    "B304": "CWE-327", "B305": "CWE-327",
+    "B313": "CWE-611", "B314": "CWE-611", "B315": "CWE-611", "B316": "CWE-611", "B317": "CWE-611",
+    "B318": "CWE-611", "B319": "CWE-611", "B320": "CWE-611",
+    "B701": "CWE-79", "B702": "CWE-79", "B703": "CWE-79", "B308": "CWE-79",
+    "B201": "CWE-94",
+}
+# Findings Bandit rates lower than the harm they allow.
+LABEL_OVERRIDE = {"B608": "high", "B602": "high", "B605": "high", "B307": "high", "B102": "high",
+                  "B301": "high", "B506": "high", "B501": "high"}
+SEV = {"LOW": "low", "MEDIUM": "medium", "HIGH": "high", "UNDEFINED": "low"}
+CONF = {"LOW": 0.45, "MEDIUM": 0.7, "HIGH": 0.85, "UNDEFINED": 0.45}
+
+
+def run(paths: list[str]) -> tuple[list[Hit], dict[str, list[str]]]:
+    """Bandit's findings for `paths`, and notes for the files it could not parse."""
+    if not paths:
+        return [], {}
+    for name in ("bandit", "stevedore", "stevedore.extension"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    from bandit.core import config as b_config
+    from bandit.core import manager as b_manager
+
+    conf = b_config.BanditConfig()
+    mgr = b_manager.BanditManager(conf, "file", quiet=True)
+    mgr.files_list = sorted(paths)  # explicit list: no directory discovery, no exclusion globs
+    mgr.run_tests()
+    notes: dict[str, list[str]] = {}
+    for fname, reason in mgr.get_skipped():
+        notes.setdefault(fname, []).append(f"bandit skipped the file: {reason}")
+    hits = [_hit(issue) for issue in mgr.get_issue_list() if issue.test_id not in SKIP_TESTS]
+    return [h for h in hits if h is not None], notes
+
+
+def _hit(issue) -> Hit | None:
+    from app.analysis.cwe import normalise
+
+    cwe = CWE_OVERRIDE.get(issue.test_id) or normalise(getattr(getattr(issue, "cwe", None), "id", None))
+    lines = list(getattr(issue, "linerange", []) or [issue.lineno])
+    label = LABEL_OVERRIDE.get(issue.test_id, SEV.get(str(issue.severity), "low"))
+    conf = CONF.get(str(issue.confidence), 0.45)
+    if conf < 0.6 and label == "low":
+        return None  # low severity, low confidence: not evidence
+    return Hit(
+        engine="bandit",
+        path=issue.fname,
+        rule_id=f"{issue.test_id}:{issue.test}",
+        line=int(issue.lineno),
+        end_line=int(max(lines)),
+        message=str(issue.text),
+        cwe=cwe or "CWE-20",
+        label=label,
+        confidence=conf,
+        fix_hint="",
+    )

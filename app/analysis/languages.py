@@ -1,0 +1,117 @@
+"""Language detection from a file name or from the code itself; the user can override it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePath
+
+from app.errors import BastionError
+
+# Canonical language names -> file suffix used when a snippet is written for the scanners.
+LANGUAGES: dict[str, str] = {
+    "python": ".py",
+    "javascript": ".js",
+    "typescript": ".ts",
+    "php": ".php",
+    "java": ".java",
+    "c": ".c",
+    "cpp": ".cpp",
+    "bash": ".sh",
+}
+
+ALIASES: dict[str, str] = {
+    "py": "python", "python3": "python", "js": "javascript", "node": "javascript", "jsx": "javascript",
+    "ts": "typescript", "tsx": "typescript", "c++": "cpp", "cxx": "cpp", "cc": "cpp", "h": "c",
+    "sh": "bash", "shell": "bash", "zsh": "bash", "ksh": "bash",
+}
+
+SUFFIXES: dict[str, str] = {
+    ".py": "python", ".pyw": "python",
+    ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".jsx": "javascript",
+    ".ts": "typescript", ".tsx": "typescript", ".mts": "typescript", ".cts": "typescript",
+    ".php": "php", ".phtml": "php",
+    ".java": "java",
+    ".c": "c", ".h": "c",
+    ".cpp": "cpp", ".cc": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".hh": "cpp", ".hxx": "cpp",
+    ".sh": "bash", ".bash": "bash", ".ksh": "bash", ".zsh": "bash",
+}
+
+_SHEBANG = re.compile(r"^#!\s*\S*?(?:/env\s+)?(python[0-9.]*|node|bash|sh|zsh|ksh|php)\b")
+
+# (language, pattern, weight): crude but cheap evidence from the text.
+_HINTS: list[tuple[str, re.Pattern, int]] = [
+    ("php", re.compile(r"<\?php"), 10),
+    ("php", re.compile(r"\$_(GET|POST|REQUEST|COOKIE|SERVER)\b"), 6),
+    ("php", re.compile(r"^\s*\$\w+\s*=", re.M), 2),
+    ("java", re.compile(r"\b(public|private|protected)\s+(static\s+)?(final\s+)?(class|void|String|int)\b"), 5),
+    ("java", re.compile(r"^\s*import\s+java[x]?\.", re.M), 8),
+    ("java", re.compile(r"\bSystem\.out\.print"), 5),
+    ("cpp", re.compile(r"#include\s*<(iostream|string|vector|memory|map)>"), 8),
+    ("cpp", re.compile(r"\bstd::|\bnamespace\s+\w+|\bcout\s*<<"), 5),
+    ("c", re.compile(r"#include\s*[<\"][\w/]+\.h[>\"]"), 5),
+    ("c", re.compile(r"\b(int|void|char)\s+\w+\s*\([^)]*\)\s*\{"), 2),
+    ("c", re.compile(r"\b(printf|malloc|strcpy|sprintf|memcpy|free)\s*\("), 2),
+    ("python", re.compile(r"^\s*(def|class)\s+\w+.*:\s*$", re.M), 5),
+    ("python", re.compile(r"^\s*(import\s+\w+|from\s+[\w.]+\s+import\b)", re.M), 4),
+    ("python", re.compile(r"\bself\.|\bNone\b|\bTrue\b|\belif\b"), 2),
+    ("typescript", re.compile(r"^\s*(interface|type)\s+\w+\s*[={<]", re.M), 5),
+    ("typescript", re.compile(r"\w\s*:\s*(string|number|boolean|any)\b"), 4),
+    ("javascript", re.compile(r"\b(const|let|var)\s+\w+\s*=|=>|\bfunction\s*\w*\s*\("), 3),
+    ("javascript", re.compile(r"\brequire\(['\"]|\bmodule\.exports\b|\bdocument\.|\bconsole\.log\b"), 4),
+    ("bash", re.compile(r"^\s*(if\s+\[|fi\s*$|then\s*$|done\s*$|esac\s*$|echo\s|export\s+\w+=)", re.M), 4),
+    ("bash", re.compile(r"\$\{?\w+\}?|\$\(\s*\w+"), 1),
+]
+
+
+def normalise(language: str) -> str:
+    """The canonical name for a user-given language, or a BastionError listing the choices."""
+    key = language.strip().lower()
+    key = ALIASES.get(key, key)
+    if key not in LANGUAGES:
+        raise BastionError(
+            f"unsupported language {language!r}",
+            hint=f"pass one of: {', '.join(sorted(LANGUAGES))}",
+        )
+    return key
+
+
+def from_filename(filename: str | None) -> str | None:
+    if not filename:
+        return None
+    return SUFFIXES.get(PurePath(filename).suffix.lower())
+
+
+def from_content(code: str) -> str | None:
+    """Guess from a shebang, then from weighted textual hints; None when nothing stands out."""
+    head = code.lstrip()[:200]
+    m = _SHEBANG.match(head)
+    if m:
+        word = m.group(1)
+        return "python" if word.startswith("python") else "javascript" if word == "node" else "php" if word == "php" else "bash"
+    sample = code[:20000]
+    scores: dict[str, int] = {}
+    for lang, pat, weight in _HINTS:
+        if pat.search(sample):
+            scores[lang] = scores.get(lang, 0) + weight
+    if scores.get("typescript") and scores.get("javascript"):
+        scores["typescript"] += scores["javascript"]
+    if scores.get("cpp") and scores.get("c"):
+        scores["cpp"] += scores["c"]
+    if not scores:
+        return None
+    best = max(scores, key=lambda k: scores[k])
+    return best if scores[best] >= 3 else None
+
+
+def detect(code: str, *, filename: str | None = None, language: str | None = None) -> str:
+    """The language to analyse `code` as: the override, else the file suffix, else the content."""
+    if language:
+        return normalise(language)
+    found = from_filename(filename) or from_content(code)
+    if found is None:
+        where = f"{filename}: " if filename else ""
+        raise BastionError(
+            f"{where}cannot tell which language this code is in",
+            hint=f"pass --lang (one of: {', '.join(sorted(LANGUAGES))})",
+        )
+    return found

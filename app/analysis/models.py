@@ -1,0 +1,136 @@
+"""The shapes of secure-code analysis: `Finding` and `Report` (pydantic) and their JSON schema.
+
+One finding says what the code does and why it is dangerous (`analysis`), how bad it is
+(`label`), the weakness (`risk`: CWE id, name, the concrete attack), how to fix it (`fix`:
+patched code, unified diff, whether the fix was verified), and who said so (`evidence`,
+`source`, `confidence`, `model_verdict`). The fine-tuning data uses the same field names.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Label = Literal["safe", "low", "medium", "high", "critical"]
+Source = Literal["static", "model", "both"]
+Verdict = Literal["confirm", "dispute"]
+
+LABELS: tuple[str, ...] = ("safe", "low", "medium", "high", "critical")
+
+# A finding counts toward a report's overall label at or above this confidence.
+COUNTED_CONFIDENCE = 0.5
+
+
+def label_rank(label: str | None) -> int:
+    """0 for safe (or None) up to 4 for critical; unknown strings rank as safe."""
+    return LABELS.index(label) if label in LABELS else 0
+
+
+class Risk(BaseModel):
+    """The weakness: its CWE and the concrete attack it allows."""
+
+    cwe_id: str = Field(..., description="CWE identifier, e.g. 'CWE-89'")
+    cwe_name: str = Field("", description="CWE short name")
+    why: str = Field("", description="The concrete attack: who controls what, and what they get")
+
+
+class Fix(BaseModel):
+    """A proposed fix. `verified` is true only when the patched code parses and the rule no longer fires."""
+
+    hint: str = Field("", description="How to fix it, in one or two sentences (from the rule)")
+    code: str | None = Field(None, description="The whole patched code, when a patch was made")
+    diff: str = Field("", description="Unified diff from the original to the patched code")
+    verified: bool = False
+    notes: list[str] = Field(default_factory=list, description="What the verification checked and found")
+    author: Literal["rule", "model", "none"] = "none"
+
+
+class Evidence(BaseModel):
+    """Where a finding comes from: which engine and rule, and which lines."""
+
+    engine: Literal["semgrep", "bandit", "model"]
+    rule_id: str
+    line: int = Field(..., ge=0, description="1-based first line (0 = whole file)")
+    end_line: int = Field(0, ge=0)
+    snippet: str = ""
+    message: str = ""
+
+
+class Finding(BaseModel):
+    """One problem in the code."""
+
+    analysis: str = Field(..., description="What the code does here and why it is dangerous")
+    label: Label
+    risk: Risk
+    fix: Fix = Field(default_factory=Fix)
+    evidence: list[Evidence] = Field(default_factory=list, description="First item is the primary evidence")
+    source: Source = "static"
+    confidence: float = Field(..., ge=0.0, le=1.0)
+    model_verdict: Verdict | None = Field(None, description="The model's opinion of a static finding")
+    model_reason: str = Field("", description="The model's reason for its verdict")
+    explanation_by: Literal["rule", "model"] = "rule"
+
+    @property
+    def line(self) -> int:
+        return self.evidence[0].line if self.evidence else 0
+
+    @property
+    def rule_id(self) -> str:
+        return self.evidence[0].rule_id if self.evidence else ""
+
+    @property
+    def counted(self) -> bool:
+        """Whether this finding moves the report's overall label."""
+        return self.confidence >= COUNTED_CONFIDENCE
+
+
+class Report(BaseModel):
+    """The analysis of one piece of code (a file or a pasted snippet)."""
+
+    code: str
+    language: str
+    filename: str | None = None
+    findings: list[Finding] = Field(default_factory=list)
+    label: Label | None = Field(None, description="Overall label; None only when status is 'skipped'")
+    safe_reason: str | None = Field(None, description="Why the code is judged safe (only when label is 'safe')")
+    status: Literal["analysed", "skipped"] = "analysed"
+    notes: list[str] = Field(default_factory=list, description="Caveats: parse errors, injection text, model problems")
+    timings: dict[str, float] = Field(default_factory=dict, description="Seconds per stage")
+    engines_ran: list[str] = Field(default_factory=list, description="e.g. ['semgrep', 'bandit', 'model:llm.gguf']")
+
+    def settle(self) -> "Report":
+        """Compute the overall label and safe_reason from the findings; returns self."""
+        if self.status == "skipped":
+            self.label, self.safe_reason = None, None
+            return self
+        counted = [f for f in self.findings if f.counted]
+        if counted:
+            self.label = max((f.label for f in counted), key=label_rank)
+            self.safe_reason = None
+            if self.label == "safe":
+                self.safe_reason = "every finding is labelled safe"
+        else:
+            self.label = "safe"
+            ran = ", ".join(self.engines_ran) or "no engine"
+            extra = f"; {len(self.findings)} low-confidence model-only suggestion(s) listed" if self.findings else ""
+            self.safe_reason = f"no finding from {ran} for {self.language}{extra}"
+        self.findings.sort(key=lambda f: (-label_rank(f.label), -f.confidence, f.line))
+        return self
+
+    @property
+    def top_cwe(self) -> str | None:
+        counted = [f for f in self.findings if f.counted]
+        return counted[0].risk.cwe_id if counted else None
+
+
+def report_schema() -> dict:
+    """JSON schema of one `Report` (what `to_json` emits a list of)."""
+    return Report.model_json_schema()
+
+
+def reports_schema() -> dict:
+    """JSON schema of `to_json` output: {"reports": [Report, ...], "summary": {...}}."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(list[Report]).json_schema()

@@ -1,0 +1,110 @@
+"""The static evidence layer: one Semgrep run and one Bandit run per batch, merged into findings."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from app.analysis import bandit_runner, semgrep_runner
+from app.analysis.cwe import name as cwe_name
+from app.analysis.cwe import related
+from app.analysis.hits import Hit
+from app.analysis.models import Evidence, Finding, Fix, Risk, label_rank
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StaticResult:
+    """Findings and notes per path, plus what ran and how long it took."""
+
+    findings: dict[str, list[Finding]] = field(default_factory=dict)
+    hits: dict[str, list[Hit]] = field(default_factory=dict)
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    engines: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def scan(targets: dict[str, str], *, codes: dict[str, str] | None = None, max_bytes: int = 2_000_000) -> StaticResult:
+    """Scan files. `targets` maps path -> language; `codes` (optional) maps path -> text for snippets."""
+    res = StaticResult()
+    if not targets:
+        return res
+    paths = sorted(targets)
+    py = [p for p in paths if targets[p] == "python"]
+    t0 = time.perf_counter()
+    procs = semgrep_runner.start(paths, max_bytes=max_bytes)  # runs while Bandit works in-process
+    b_hits, b_notes = [], {}
+    if py:
+        b_hits, b_notes = bandit_runner.run(py)
+        res.engines.append("bandit")
+    t1 = time.perf_counter()
+    s_hits, s_notes = semgrep_runner.collect(procs)
+    res.engines.insert(0, "semgrep")
+    res.seconds = {"bandit": t1 - t0 if py else 0.0, "semgrep": time.perf_counter() - t0}
+    for notes in (s_notes, b_notes):
+        for p, ns in notes.items():
+            res.notes.setdefault(p, []).extend(ns)
+    for h in s_hits + b_hits:
+        res.hits.setdefault(h.path, []).append(h)
+    for p in paths:
+        code = (codes or {}).get(p)
+        if code is None:
+            try:
+                with open(p, encoding="utf-8", errors="replace") as fh:
+                    code = fh.read()
+            except OSError:
+                code = ""
+        res.findings[p] = to_findings(res.hits.get(p, []), code)
+    return res
+
+
+def to_findings(hits: list[Hit], code: str) -> list[Finding]:
+    """Merge hits on overlapping lines with related CWEs into one finding each."""
+    lines = code.splitlines()
+    order = sorted(hits, key=lambda h: (h.engine != "semgrep", -label_rank(h.label), -h.confidence, h.line))
+    merged: list[tuple[Finding, Hit]] = []
+    for h in order:
+        ev = Evidence(engine=h.engine, rule_id=h.rule_id, line=h.line, end_line=max(h.end_line, h.line),
+                      snippet=_snippet(lines, h.line, h.end_line), message=h.message)
+        for f, first in merged:
+            if _overlaps(first, h) and (related(first.cwe, h.cwe) or h.engine != first.engine and h.line == first.line):
+                if any(e.engine == h.engine and e.rule_id == h.rule_id for e in f.evidence):
+                    break
+                f.evidence.append(ev)
+                if label_rank(h.label) > label_rank(f.label):
+                    f.label = h.label
+                if h.engine != first.engine:
+                    f.confidence = round(min(0.97, max(f.confidence, h.confidence) + 0.05), 2)
+                break
+        else:
+            merged.append((_finding(h, ev, code), h))
+    return [f for f, _ in merged]
+
+
+def _finding(h: Hit, ev: Evidence, code: str) -> Finding:
+    fix = Fix(hint=h.fix_hint)
+    if h.autofix is not None and h.start_offset is not None and h.end_offset is not None:
+        raw = code.encode("utf-8")
+        patched = (raw[: h.start_offset] + h.autofix.encode("utf-8") + raw[h.end_offset:]).decode("utf-8", "replace")
+        fix = Fix(hint=h.fix_hint, code=patched, author="rule")
+    return Finding(
+        analysis=h.message,
+        label=h.label if h.label in ("low", "medium", "high", "critical") else "medium",
+        risk=Risk(cwe_id=h.cwe or "CWE-20", cwe_name=cwe_name(h.cwe), why=h.attack or h.message),
+        fix=fix,
+        evidence=[ev],
+        source="static",
+        confidence=h.confidence,
+    )
+
+
+def _overlaps(a: Hit, b: Hit) -> bool:
+    return a.line <= max(b.end_line, b.line) and b.line <= max(a.end_line, a.line)
+
+
+def _snippet(lines: list[str], start: int, end: int, limit: int = 6) -> str:
+    end = max(end, start)
+    chunk = lines[start - 1 : min(end, start + limit - 1)]
+    return "\n".join(chunk)[:600]

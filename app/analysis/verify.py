@@ -1,0 +1,91 @@
+"""Fix verification: re-run the rules on each patched version and syntax-check it.
+
+A fix is `verified` only when the patched code parses (where a checker exists), the rule that
+raised the finding no longer fires as often, and no new rule fires. Anything else is flagged
+in `fix.notes`. All patched versions of a batch go through one static scan.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from app.analysis import static, syntax
+from app.analysis.languages import LANGUAGES
+from app.analysis.models import Finding
+
+
+def unified_diff(old: str, new: str, name: str = "code") -> str:
+    return "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                        fromfile=f"a/{name}", tofile=f"b/{name}"))
+
+
+def _rule_counts(findings: list[Finding]) -> Counter:
+    c: Counter = Counter()
+    for f in findings:
+        for e in f.evidence:
+            if e.engine != "model":
+                c[_key(e.rule_id)] += 1
+    return c
+
+
+def _key(rule_id: str) -> str:
+    return rule_id.split(":", 1)[0]  # bandit ids carry ":name"
+
+
+def verify(items: list[tuple[str, str, str | None, list[Finding], Finding]]) -> None:
+    """Verify fixes in place. Each item: (original code, language, filename, all findings of that code, finding)."""
+    todo = [it for it in items if it[4].fix.code is not None]
+    if not todo:
+        return
+    with tempfile.TemporaryDirectory(prefix="bastion-fix-") as tmp:
+        targets, codes = {}, {}
+        for i, (code, lang, name, _all, f) in enumerate(todo):
+            f.fix.diff = unified_diff(code, f.fix.code, Path(name).name if name else f"snippet{LANGUAGES.get(lang, '')}")
+            p = str(Path(tmp) / f"fix{i}{LANGUAGES.get(lang, '.txt')}")
+            Path(p).write_text(f.fix.code, encoding="utf-8")
+            targets[p], codes[p] = lang, f.fix.code
+        res = static.scan(targets, codes=codes)
+        for i, (code, lang, _name, all_findings, f) in enumerate(todo):
+            p = str(Path(tmp) / f"fix{i}{LANGUAGES.get(lang, '.txt')}")
+            _judge(f, lang, _rule_counts(all_findings), res.findings.get(p, []), res.notes.get(p, []))
+
+
+def _judge(f: Finding, lang: str, before: Counter, after_findings: list[Finding], scan_notes: list[str]) -> None:
+    notes: list[str] = []
+    ok = True
+    if f.fix.code is not None and f.fix.code.strip() == "":
+        ok = False
+        notes.append("the patch deletes all the code")
+    if not f.fix.diff:
+        ok = False
+        notes.append("the patch changes nothing")
+    syn = syntax.check(f.fix.code or "", lang)
+    if syn.ok is False:
+        ok = False
+        notes.append(f"does not parse ({syn.checker}): {syn.message}")
+    elif syn.ok is None:
+        notes.append(f"syntax not checked: {syn.message}")
+    else:
+        notes.append(f"parses ({syn.checker})")
+    after = _rule_counts(after_findings)
+    mine = {_key(e.rule_id) for e in f.evidence if e.engine != "model"}
+    for rule in sorted(mine):
+        if after[rule] >= before[rule] and after[rule] > 0:
+            ok = False
+            line = next((x.line for x in after_findings for e in x.evidence if _key(e.rule_id) == rule), 0)
+            notes.append(f"still triggers {rule} (line {line})")
+    new = sorted(r for r in after if after[r] > before[r] and r not in mine)
+    if new:
+        ok = False
+        notes.append(f"introduces new finding(s): {', '.join(new)}")
+    if not mine:
+        ok = False
+        notes.append("no rule to re-run for a model-only finding: not verified")
+    elif ok:
+        notes.append(f"rule(s) {', '.join(sorted(mine))} no longer fire")
+    notes.extend(scan_notes)
+    f.fix.verified = ok
+    f.fix.notes = notes
