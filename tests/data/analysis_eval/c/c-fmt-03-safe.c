@@ -1,0 +1,17 @@
+#include <stdio.h>
+#include <string.h>
+#include <errno.h>
+
+int load_config(const char *path)
+{
+    char err[300];
+    FILE *f = fopen(path, "r");
+
+    if (f == NULL) {
+        snprintf(err, sizeof err, "cannot open %s: %s\n", path, strerror(errno));
+        fputs(err, stderr);
+        return -1;
+    }
+    fclose(f);
+    return 0;
+}
