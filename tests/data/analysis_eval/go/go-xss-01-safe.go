@@ -1,0 +1,16 @@
+package web
+
+import (
+	"fmt"
+	"html"
+	"net/http"
+)
+
+func Hello(w http.ResponseWriter, r *http.Request) {
+	name := r.URL.Query().Get("name")
+	if name == "" {
+		name = "guest"
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	fmt.Fprintf(w, "<html><body><h1>Hello, %s</h1></body></html>", html.EscapeString(name))
+}
