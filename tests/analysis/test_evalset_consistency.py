@@ -41,6 +41,10 @@ GIVEAWAY_RE = re.compile(
     re.IGNORECASE,
 )
 COMMENT_START = ("#", "//", "/*", "*", "--", "<!--")
+KNOWN_TAGS = {
+    "injection-comment", "aliased-sink", "one-token-difference", "constant-input",
+    "restricted-sink", "non-security-use", "framework-escaping",
+}
 
 
 def _load_cases() -> list[dict]:
@@ -67,6 +71,8 @@ def test_every_case_has_the_required_fields_and_types():
         assert case["lang"] in EXTENSIONS, f"{case['id']}: unknown lang {case['lang']!r}"
         assert ID_RE.match(case["id"]), f"{case['id']}: id should look like py-sqli-01-vuln"
         assert case["note"].strip(), f"{case['id']}: empty note"
+        tags = case.get("tags", [])
+        assert isinstance(tags, list) and set(tags) <= KNOWN_TAGS, f"{case['id']}: tags {tags}"
 
 
 def test_ids_are_unique():
@@ -86,7 +92,10 @@ def test_every_case_file_exists_and_matches_its_id_and_language():
 
 def test_no_orphan_snippet_files():
     listed = {(EVAL_DIR / c["file"]).resolve() for c in CASES}
-    on_disk = {p.resolve() for p in EVAL_DIR.rglob("*") if p.is_file() and p != CASES_FILE}
+    on_disk = {
+        p.resolve() for p in EVAL_DIR.rglob("*")
+        if p.is_file() and p.name not in {CASES_FILE.name, "README.md"} and "__pycache__" not in p.parts
+    }
     assert not (on_disk - listed), f"files not in cases.jsonl: {sorted(on_disk - listed)}"
 
 
