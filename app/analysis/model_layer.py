@@ -45,15 +45,15 @@ def _text(n: int) -> dict:
     return {"type": "string", "maxLength": n}
 
 
-def review_schema(n_findings: int, *, max_extra: int = 2) -> dict:
+def review_schema(n_findings: int, *, max_extra: int = 1) -> dict:
     """One required review per static finding (F1..Fn) plus up to `max_extra` model-only findings."""
     review = {
         "type": "object",
         "properties": {
             "verdict": {"type": "string", "enum": ["confirm", "dispute"]},
-            "reason": _text(160),
-            "explanation": _text(240),
-            "fixed_lines": _text(300),
+            "reason": _text(120),
+            "explanation": _text(200),
+            "fixed_lines": _text(240),
         },
         "required": ["verdict", "reason", "explanation", "fixed_lines"],
         "additionalProperties": False,
@@ -75,7 +75,7 @@ def solo_schema(*, max_findings: int = 3) -> dict:
     item = {
         "type": "object",
         "properties": {"line": {"type": "integer", "minimum": 1}, "cwe": _CWE, "label": _LABEL,
-                       "analysis": _text(220), "fixed_lines": _text(300)},
+                       "analysis": _text(200), "fixed_lines": _text(240)},
         "required": ["line", "cwe", "label", "analysis", "fixed_lines"],
         "additionalProperties": False,
     }
@@ -160,7 +160,7 @@ def review(code: str, language: str, findings: list[Finding], engine, *, cancel:
     run = ModelRun()
     reviewed = findings[:MAX_REVIEWED]
     n_ctx = getattr(engine, "n_ctx", 4096)
-    max_tokens = min(1400, 160 + 230 * len(reviewed))
+    max_tokens = min(1200, 140 + 190 * len(reviewed))
     block = _code_block(code, language, engine, reviewed, max(200, n_ctx - max_tokens - 450 - 60 * len(reviewed)))
     ev_lines = [
         f"F{i}: line {f.line}, {f.risk.cwe_id} {f.risk.cwe_name}; rule {f.rule_id}: {f.evidence[0].message[:200]}"
@@ -180,7 +180,7 @@ def review(code: str, language: str, findings: list[Finding], engine, *, cancel:
     if len(findings) > MAX_REVIEWED:
         run.notes.append(f"the model reviewed the first {MAX_REVIEWED} of {len(findings)} findings")
     for item in answer.get("extra") or []:
-        extra = _model_finding(item, code, EXTRA_CONFIDENCE_WITH_STATIC)
+        extra = _model_finding(item, code, EXTRA_CONFIDENCE_WITH_STATIC, run)
         if extra and not any(abs(f.line - extra.line) <= 1 and f.risk.cwe_id == extra.risk.cwe_id for f in findings):
             findings.append(extra)
     return run
@@ -196,7 +196,7 @@ def solo(code: str, language: str, engine, *, cancel: threading.Event | None = N
     answer = _ask(engine, _messages(block, language, guard.addressing_lines(code), "", task), solo_schema(), 800, cancel, run)
     if not answer or answer.get("verdict") != "vulnerable":
         return [], run
-    found = [_model_finding(item, code, EXTRA_CONFIDENCE_MODEL_ONLY) for item in answer.get("findings") or []]
+    found = [_model_finding(item, code, EXTRA_CONFIDENCE_MODEL_ONLY, run) for item in answer.get("findings") or []]
     return [f for f in found if f is not None], run
 
 
@@ -212,7 +212,7 @@ def _apply(f: Finding, r: dict, code: str) -> None:
     else:  # disputed: still reported, still counted, with less confidence
         f.confidence = round(max(0.5, f.confidence - 0.15), 2)
     expl = str(r.get("explanation", "")).strip()
-    if len(expl) >= 20:
+    if len(expl) >= 20 and not degenerate(expl):
         f.analysis = expl
         f.explanation_by = "model"
     fixed = str(r.get("fixed_lines", "")).rstrip()
@@ -220,15 +220,26 @@ def _apply(f: Finding, r: dict, code: str) -> None:
         f.fix = Fix(hint=f.fix.hint, code=splice(code, f.line, f.evidence[0].end_line or f.line, fixed), author="model")
 
 
-def _model_finding(item: dict, code: str, confidence: float) -> Finding | None:
+def degenerate(text: str) -> bool:
+    """Text a small model produced in a loop (few distinct words) or with no words at all."""
+    words = text.lower().split()
+    if len(words) < 3:
+        return len(text.strip()) < 8
+    return len(set(words)) / len(words) < 0.35
+
+
+def _model_finding(item: dict, code: str, confidence: float, run: ModelRun) -> Finding | None:
+    from app.analysis.cwe import NAMES
+
     cwe = normalise(item.get("cwe"))
+    if cwe not in NAMES or degenerate(str(item.get("analysis", ""))):
+        run.notes.append(f"discarded a model suggestion ({cwe or 'no CWE'}: unknown weakness id or degenerate text)")
+        return None
     n_lines = max(1, len(code.splitlines()))
     try:
         line = min(max(1, int(item.get("line", 1))), n_lines)
     except (TypeError, ValueError):
         line = 1
-    if not cwe:
-        return None
     label = item.get("label") if item.get("label") in ("low", "medium", "high", "critical") else "low"
     analysis = str(item.get("analysis", "")).strip() or "The model flagged this line."
     fix = Fix()

@@ -115,7 +115,7 @@ class Report(BaseModel):
             ran = ", ".join(self.engines_ran) or "no engine"
             extra = f"; {len(self.findings)} low-confidence model-only suggestion(s) listed" if self.findings else ""
             self.safe_reason = f"no finding from {ran} for {self.language}{extra}"
-        self.findings.sort(key=lambda f: (-label_rank(f.label), -f.confidence, f.line))
+        self.findings.sort(key=lambda f: (not f.counted, -label_rank(f.label), -f.confidence, f.line))
         return self
 
     @property

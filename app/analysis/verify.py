@@ -8,6 +8,7 @@ in `fix.notes`. All patched versions of a batch go through one static scan.
 from __future__ import annotations
 
 import difflib
+import re
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -50,12 +51,31 @@ def verify(items: list[tuple[str, str, str | None, list[Finding], Finding]]) -> 
         res = static.scan(targets, codes=codes)
         for i, (code, lang, _name, all_findings, f) in enumerate(todo):
             p = str(Path(tmp) / f"fix{i}{LANGUAGES.get(lang, '.txt')}")
-            _judge(f, lang, _rule_counts(all_findings), res.findings.get(p, []), res.notes.get(p, []))
+            _judge(f, lang, _rule_counts(all_findings), res.findings.get(p, []), res.notes.get(p, []), code)
 
 
-def _judge(f: Finding, lang: str, before: Counter, after_findings: list[Finding], scan_notes: list[str]) -> None:
+_CALL = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
+_KEYWORDS = {"if", "for", "while", "switch", "return", "catch", "elif", "print", "sizeof", "function"}
+
+
+def dropped_calls(original: str, patched: str, line: int, end_line: int) -> list[str]:
+    """Calls on the flagged lines that are gone from the patched code (the fix deleted the code, not fixed it)."""
+    flagged = "\n".join(original.splitlines()[max(0, line - 1) : max(line, end_line)])
+    calls = {c for c in _CALL.findall(flagged) if c not in _KEYWORDS}
+    return sorted(c for c in calls if not re.search(rf"\b{re.escape(c)}\b", patched))
+
+
+def _judge(f: Finding, lang: str, before: Counter, after_findings: list[Finding], scan_notes: list[str],
+           original: str = "") -> None:
     notes: list[str] = []
     ok = True
+    end = f.evidence[0].end_line if f.evidence else f.line
+    gone = dropped_calls(original, f.fix.code or "", f.line, end)
+    flagged_calls = set(_CALL.findall("\n".join(original.splitlines()[max(0, f.line - 1) : max(f.line, end)]))) - _KEYWORDS
+    added = "\n".join(l[1:] for l in f.fix.diff.splitlines() if l.startswith("+") and not l.startswith("+++"))
+    if original and f.fix.author == "model" and flagged_calls and set(gone) >= flagged_calls and not _CALL.search(added):
+        ok = False
+        notes.append(f"the patch removes the flagged call(s) ({', '.join(gone)}) instead of fixing them")
     if f.fix.code is not None and f.fix.code.strip() == "":
         ok = False
         notes.append("the patch deletes all the code")
