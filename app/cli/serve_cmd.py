@@ -1,0 +1,42 @@
+"""`bastion serve`: the bundle as an OpenAI-compatible HTTP API (team mode)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def register(cli: typer.Typer) -> None:
+    cli.command("serve")(serve)
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; beyond loopback an API key is required."),
+    port: int = typer.Option(8088, "--port", help="TCP port."),
+    api_key: Optional[str] = typer.Option(None, "--api-key", envvar="BASTION_SERVE_API_KEY",
+                                          help="Clients must send `Authorization: Bearer KEY`."),
+    bundle: Optional[Path] = typer.Option(None, "--bundle", help="Bundle directory (default: settings, else the starter bundle)."),
+    queue: int = typer.Option(16, "--queue", min=1, help="Requests that may wait per engine before the server answers 429."),
+) -> None:
+    """Serve the bundle as an OpenAI-compatible API: /v1/chat/completions (RAG + citations), /v1/embeddings, /v1/models."""
+    from app.errors import BastionError
+    from app.serve.server import check_bind
+    from app.serve.server import serve as run_server
+    from app.settings import load_settings
+
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ModuleNotFoundError:
+        raise BastionError("`bastion serve` needs the serve extra (FastAPI, uvicorn)",
+                           hint="pipx install 'bastion[serve]' (or pip install 'bastion[serve]')") from None
+    check_bind(host, api_key)  # before loading any model
+    settings = load_settings(**({"bundle": bundle} if bundle else {}))
+
+    def ready(state) -> None:
+        where = f"http://{host}:{port}/v1"
+        typer.echo(f"Serving {state.model_id} on {where}" + ("  (API key required)" if api_key else ""), err=True)
+
+    run_server(settings, host=host, port=port, api_key=api_key, max_pending=queue, on_ready=ready)

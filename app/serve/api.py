@@ -1,0 +1,198 @@
+"""The OpenAI-compatible HTTP API over a bundle (FastAPI; uvicorn serves it).
+
+Routes: GET /v1/models, POST /v1/chat/completions (stream or not; RAG with
+citations in an extra `citations` field), POST /v1/embeddings (the bundle's
+embedder), GET /health. Engine work runs on one `EngineWorker` per engine, so a
+llama.cpp context is never used from two threads, and a full queue answers 429.
+"""
+
+
+import asyncio
+import base64
+import logging
+import secrets
+import struct
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.errors import BastionError
+from app.serve.rag import NoRag, Rag
+from app.serve.schemas import ChatRequest, EmbeddingRequest
+from app.serve.stream import ChatStream
+from app.serve.worker import Busy, EngineWorker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServeState:
+    """Everything the routes need; built by `app.serve.server.build_state`."""
+
+    engine: Any
+    """A ChatEngine (LlamaEngine or RemoteEngine)."""
+    model_id: str
+    embedder: Any = None
+    embedder_id: str | None = None
+    rag: Rag = field(default_factory=NoRag)
+    api_key: str | None = None
+    max_pending: int = 16
+    created: int = field(default_factory=lambda: int(time.time()))
+    chat_worker: EngineWorker = field(init=False)
+    embed_worker: EngineWorker = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.chat_worker = EngineWorker("chat", max_pending=self.max_pending)
+        self.embed_worker = EngineWorker("embed", max_pending=self.max_pending)
+
+    def close(self) -> None:
+        self.chat_worker.close()
+        self.embed_worker.close()
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, *, kind: str = "invalid_request_error", code: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.kind, self.code = status, message, kind, code
+
+
+def make_api(state: ServeState):
+    """The FastAPI application for `state` (tests and `bastion serve` both call this)."""
+    from fastapi import Depends, FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse, StreamingResponse
+
+    api = FastAPI(title="Bastion", version="1", docs_url=None, redoc_url=None, openapi_url=None)
+    api.state.bastion = state
+
+    def error(status: int, message: str, kind: str, code: str | None = None) -> JSONResponse:
+        return JSONResponse({"error": {"message": message, "type": kind, "param": None, "code": code}}, status_code=status)
+
+    @api.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError):
+        return error(exc.status, exc.message, exc.kind, exc.code)
+
+    @api.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError):
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        return error(400, f"{where}: {first.get('msg')}", "invalid_request_error")
+
+    @api.exception_handler(Busy)
+    async def _busy(_: Request, exc: Busy):
+        return error(429, f"server busy: {exc}; retry shortly", "rate_limit_error", "queue_full")
+
+    @api.exception_handler(BastionError)
+    async def _bastion(_: Request, exc: BastionError):
+        return error(400, str(exc), "invalid_request_error")
+
+    def authorise(request: Request) -> None:
+        if not state.api_key:
+            return
+        given = request.headers.get("authorization", "")
+        scheme, _, token = given.partition(" ")
+        if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip().encode(), state.api_key.encode()):
+            raise ApiError(401, "missing or wrong API key (send Authorization: Bearer <key>)", kind="authentication_error",
+                           code="invalid_api_key")
+
+    auth = [Depends(authorise)]
+
+    @api.get("/health")
+    async def health() -> dict:
+        return {"status": "ok", "model": state.model_id, "queued": state.chat_worker.queued}
+
+    @api.get("/v1/models", dependencies=auth)
+    async def models() -> dict:
+        data = [{"id": state.model_id, "object": "model", "created": state.created, "owned_by": "bastion"}]
+        if state.embedder is not None and state.embedder_id:
+            data.append({"id": state.embedder_id, "object": "model", "created": state.created, "owned_by": "bastion"})
+        return {"object": "list", "data": data}
+
+    @api.post("/v1/chat/completions", dependencies=auth)
+    async def chat(req: ChatRequest):
+        _check_model(req.model, state.model_id)
+        messages, sources = await _prepare(state, req)
+        if req.stream:
+            include_usage = bool((req.stream_options or {}).get("include_usage"))
+            stream = ChatStream(state, req, messages, sources, include_usage=include_usage).start()
+            return StreamingResponse(stream.events(), media_type="text/event-stream",
+                                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        cancel = threading.Event()
+        try:
+            text, stats = await state.chat_worker.run(_generate, state.engine, messages, req, cancel)
+        except asyncio.CancelledError:
+            cancel.set()
+            raise
+        return {
+            "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": state.model_id,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "logprobs": None,
+                         "finish_reason": finish_reason(stats.finish_reason)}],
+            "usage": usage(stats),
+            "citations": state.rag.citations(text, sources),
+        }
+
+    @api.post("/v1/embeddings", dependencies=auth)
+    async def embeddings(req: EmbeddingRequest):
+        if state.embedder is None:
+            raise ApiError(404, "this bundle has no embedder", code="model_not_found")
+        _check_model(req.model, state.embedder_id or "", also=state.model_id)
+        texts = req.texts()
+        if not texts or any(not isinstance(t, str) or not t for t in texts):
+            raise ApiError(400, "input must be a non-empty string or a list of non-empty strings")
+        vectors, tokens = await state.embed_worker.run(_embed, state.embedder, texts)
+        data = [{"object": "embedding", "index": i, "embedding": _encode(v, req.encoding_format)} for i, v in enumerate(vectors)]
+        return {"object": "list", "data": data, "model": state.embedder_id,
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+
+    return api
+
+
+# -- helpers (plain functions; the engine calls run on worker threads) --------------
+
+
+def _check_model(asked: str | None, served: str, *, also: str | None = None) -> None:
+    if asked in (None, "", "default", served) or (also and asked == also):
+        return
+    raise ApiError(404, f"model {asked!r} is not served here (this server has {served!r})", code="model_not_found")
+
+
+async def _prepare(state: ServeState, req: ChatRequest) -> tuple[list[dict], list]:
+    messages = [m.plain() for m in req.messages]
+    if not req.rag or req.schema() is not None or not state.rag.enabled:
+        return messages, []
+    sources = await state.embed_worker.run(state.rag.retrieve, messages)
+    return state.rag.augment(messages, sources), sources
+
+
+def _generate(engine, messages: list[dict], req: ChatRequest, cancel: threading.Event):
+    if cancel.is_set():
+        from app.llm.engine import GenStats
+
+        return "", GenStats(cancelled=True)
+    gen = engine.chat(messages, max_tokens=req.limit(), temperature=req.temperature, json_schema=req.schema(), cancel=cancel)
+    return gen.result(), gen.stats
+
+
+def _embed(embedder, texts: list[str]) -> tuple[list[list[float]], int]:
+    tokens = sum(embedder.count_tokens(t) for t in texts)
+    return embedder.embed(texts), tokens
+
+
+def _encode(vector: list[float], fmt: str):
+    if fmt == "base64":
+        return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
+    return vector
+
+
+def finish_reason(reason: str | None) -> str:
+    return reason if reason in ("stop", "length") else "stop"
+
+
+def usage(stats) -> dict:
+    return {"prompt_tokens": stats.prompt_tokens, "completion_tokens": stats.completion_tokens,
+            "total_tokens": stats.prompt_tokens + stats.completion_tokens}

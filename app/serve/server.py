@@ -1,0 +1,116 @@
+"""Start `bastion serve`: load the bundle's engines, check the bind rules, run uvicorn."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from typing import Any
+
+from app.errors import ConfigError
+from app.serve.api import ServeState, make_api
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8088
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and `localhost`; an empty host or 0.0.0.0 binds everywhere."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(host: str, api_key: str | None) -> None:
+    """Refuse to listen beyond loopback without an API key."""
+    if is_loopback(host):
+        return
+    if not api_key:
+        raise ConfigError(
+            f"refusing to serve on {host!r} without an API key: anyone who can reach this machine could use it",
+            hint="pass --api-key (or set BASTION_SERVE_API_KEY), or bind to 127.0.0.1",
+        )
+    if len(api_key) < 12:
+        raise ConfigError("the API key is shorter than 12 characters", hint="use a long random key, e.g. `openssl rand -hex 24`")
+
+
+def build_state(settings: Any, *, api_key: str | None = None, max_pending: int = 16, load: bool = True) -> ServeState:
+    """Open the configured bundle and its engines (loaded now, so the first request is not slow)."""
+    from app.runtime import make_embedder, make_engine, open_bundle
+    from app.serve.rag import make_rag
+
+    bundle = open_bundle(settings)
+    engine = make_engine(settings, bundle)
+    embedder = make_embedder(settings, bundle)
+    if load:
+        getattr(engine, "load", lambda: None)()
+        if embedder is not None:
+            embedder.load()
+    name = bundle.manifest.name
+    return ServeState(
+        engine=engine,
+        model_id=name,
+        embedder=embedder,
+        embedder_id=f"{name}-embedder" if embedder is not None else None,
+        rag=make_rag(settings, bundle, embedder),
+        api_key=api_key,
+        max_pending=max_pending,
+    )
+
+
+def serve(settings: Any, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, api_key: str | None = None,
+          max_pending: int = 16, on_ready=None) -> None:
+    """Run the API until interrupted."""
+    import uvicorn
+
+    check_bind(host, api_key)
+    state = build_state(settings, api_key=api_key, max_pending=max_pending)
+    if on_ready:
+        on_ready(state)
+    try:
+        uvicorn.run(make_api(state), host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        state.close()
+
+
+class BackgroundServer:
+    """uvicorn on a daemon thread, for tests and benchmarks: `.url`, `.stop()`."""
+
+    def __init__(self, state: ServeState, *, host: str = DEFAULT_HOST, port: int = 0) -> None:
+        import threading
+
+        import uvicorn
+
+        check_bind(host, state.api_key)
+        self.state = state
+        config = uvicorn.Config(make_api(state), host=host, port=port, log_level="warning", access_log=False)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="bastion-serve", daemon=True)
+        self.host = host
+
+    def start(self, timeout: float = 30.0) -> "BackgroundServer":
+        import time
+
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("bastion serve did not start")
+            time.sleep(0.02)
+        return self
+
+    @property
+    def port(self) -> int:
+        return self._server.servers[0].sockets[0].getsockname()[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/v1"
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=30)
