@@ -83,10 +83,17 @@ def base_model_dir(spec: str, workdir: Path) -> Path:
 
 def load_model(path: Path, *, max_tokens: int):
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # our stage progress is the display; no tqdm bars in it
     model = SentenceTransformer(str(path), local_files_only=True)
     model.max_seq_length = min(max_tokens, model.max_seq_length or max_tokens)
     return model
+
+
+def dimension(model) -> int:
+    get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    return int(get())
 
 
 def embed_fn(model, *, batch_size: int = 64) -> Callable[[list[str]], Any]:
@@ -148,6 +155,8 @@ def train_embedder(
     torch.manual_seed(seed)
     data = Dataset.from_dict(_rows(triplets))
     loss = make_loss(model, cfg)
+    # The model-card widget sampler prints a tqdm bar and serves no offline purpose.
+    model.model_card_data.set_widget_examples = lambda dataset: None
     batch = min(cfg.batch_size, len(data))
     steps_per_epoch = max(1, len(data) // batch)
     total = max_steps if max_steps > 0 else max(1, int(steps_per_epoch * cfg.epochs))
@@ -168,12 +177,22 @@ def train_embedder(
         use_cpu=not torch.cuda.is_available(),
     )
     trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=data, loss=loss)
+    _quiet(trainer)
     t0 = time.perf_counter()
     trainer.train()
     losses = [float(h["loss"]) for h in trainer.state.log_history if "loss" in h]
     shutil.rmtree(workdir / "checkpoints", ignore_errors=True)
     return TrainResult(model=model, losses=losses, steps=int(trainer.state.global_step),
                        seconds=time.perf_counter() - t0, loss_name=type(loss).__name__)
+
+
+def _quiet(trainer) -> None:
+    """Drop the callbacks that print log dicts and build model-card widgets (noise in our progress)."""
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    for cb in list(trainer.callback_handler.callbacks):
+        if isinstance(cb, (PrinterCallback, ProgressCallback)) or "ModelCard" in type(cb).__name__:
+            trainer.remove_callback(cb)
 
 
 # --------------------------------------------------------------------------- gate
@@ -218,6 +237,12 @@ def check_parity(
     from app.bundle.hashing import sha256_file
     from app.llm.embedder import Embedder
 
+    # Compare the weights, not two truncation policies: keep probes both sides see whole.
+    fits = [p for p in probes if len(model.tokenizer(p)["input_ids"]) <= max_tokens]
+    if len(fits) < 3:
+        raise BastionError(f"only {len(fits)} parity probe(s) fit in {max_tokens} tokens",
+                           hint="raise [embed] max_tokens in the profile (at least 32)")
+    probes = fits
     ref = np.asarray(embed_fn(model)(list(probes)), dtype=np.float32)
     emb = Embedder(Path(gguf), fingerprint=sha256_file(Path(gguf)), max_tokens=max_tokens)
     got = np.asarray(emb.embed(list(probes)), dtype=np.float32)
