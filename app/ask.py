@@ -1,14 +1,23 @@
-"""One question, one answer: the library behind `bastion ask` (no UI here)."""
+"""One question, one answer: the library behind `bastion ask` (no UI here).
+
+With knowledge on (the default) the answer is grounded in the bundle's index plus
+the user's knowledge bases and cites them as [n]; with nothing relevant found it
+says so. Without any index (or with `use_knowledge=False`) it answers plainly.
+"""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 from typing import Callable
 
 from app.chat import build_messages
+from app.errors import BundleError
 from app.prompts import load_prompts
-from app.runtime import make_engine, open_bundle
+from app.runtime import make_embedder, make_engine, open_bundle
 from app.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def run_ask(
@@ -21,31 +30,82 @@ def run_ask(
 ) -> dict:
     """Answer `question` from the configured bundle; stream pieces to `on_piece`.
 
-    Returns a JSON-ready dict: answer, sources, timings, model, bundle.
+    Returns a JSON-ready dict: question, answer, sources (the cited ones: n, path,
+    heading, lines, score, kb), retrieved (every source given to the model),
+    source_lines (ready to print), warnings, model, bundle, timings.
     """
     bundle = open_bundle(settings) if settings.engine.kind == "local" else _maybe_bundle(settings)
     engine = make_engine(settings, bundle)
     prompts = load_prompts(bundle.prompts_path if bundle else None)
-    messages = build_messages(question, system=prompts.chat_system)
-    sources: list[dict] = []
-    gen = engine.chat(messages, max_tokens=max_tokens)
-    for piece in gen:
-        if on_piece:
-            on_piece(piece)
+    retriever, warnings = _retriever(settings, bundle) if use_knowledge else (None, [])
+    try:
+        if retriever is None:
+            gen = engine.chat(build_messages(question, system=prompts.chat_system), max_tokens=max_tokens)
+            hits, cited = [], []
+        else:
+            from app.knowledge import answer
+
+            gen = answer(question, engine=engine, retriever=retriever, system=prompts.chat_system,
+                         max_tokens=max_tokens, k=settings.retrieval.k)
+        for piece in gen:
+            if on_piece:
+                on_piece(piece)
+        if retriever is not None:
+            hits, cited = gen.hits, gen.cited_numbers()
+    finally:
+        if retriever is not None:
+            retriever.close()
+    sources = [_source(n, hits[n - 1]) for n in cited]
+    retrieved = [_source(n, h) for n, h in enumerate(hits, 1)]
     return {
         "question": question,
         "answer": gen.text,
         "sources": sources,
-        "source_lines": [],
+        "retrieved": retrieved,
+        "source_lines": _source_lines(sources, retrieved, grounded=retriever is not None, warnings=warnings),
+        "warnings": warnings,
         "model": engine.name,
         "bundle": str(bundle.root) if bundle else None,
         "timings": asdict(gen.stats),
     }
 
 
-def _maybe_bundle(settings: Settings):
-    from app.errors import BundleError
+def _retriever(settings: Settings, bundle):
+    """A Retriever over the bundle index + user KBs, or (None, warnings) when there is nothing to search."""
+    if bundle is None:
+        return None, []
+    embedder = make_embedder(settings, bundle)
+    if embedder is None:
+        return None, [f"bundle {bundle.root} has no embedder: answering without knowledge"]
+    from app.knowledge import Retriever, open_knowledge
 
+    kbs, warnings = open_knowledge(settings, bundle, embedder)
+    if not kbs:
+        return None, warnings + ["no knowledge index (bundle or `bastion ingest`): answering without sources"]
+    return Retriever(kbs, embedder=embedder, min_score=settings.retrieval.min_score or None), warnings
+
+
+def _source(n: int, hit) -> dict:
+    return {"n": n, "path": hit.source, "heading": hit.heading, "lines": hit.lines,
+            "start_line": hit.start_line, "end_line": hit.end_line, "score": hit.score, "kb": hit.kb,
+            "flags": list(hit.flags)}
+
+
+def _source_lines(sources: list[dict], retrieved: list[dict], *, grounded: bool, warnings: list[str]) -> list[str]:
+    lines = [f"Warning: {w}" for w in warnings]
+    fmt = lambda s: f"[{s['n']}] {s['path']}{' › ' + s['heading'] if s['heading'] else ''} (lines {s['lines']}) score {s['score']:.2f}"  # noqa: E731
+    if sources:
+        lines.append("Sources:")
+        lines.extend("  " + fmt(s) for s in sources)
+    elif retrieved:
+        lines.append("Retrieved (the answer cites none of them):")
+        lines.extend("  " + fmt(s) for s in retrieved)
+    elif grounded:
+        lines.append("Sources: none relevant found.")
+    return lines
+
+
+def _maybe_bundle(settings: Settings):
     try:
         return open_bundle(settings)
     except BundleError:

@@ -27,13 +27,20 @@ ANSWER_RESERVE = 64  # tokens kept free besides the answer, for template overhea
 
 
 def cited_numbers(text: str) -> list[int]:
-    """Source numbers cited as [n], [n, m] or [n][m], in order of first citation."""
+    """Source numbers cited as [n], [n, m] or [n][m], in order of first citation.
+
+    A citation counts only on a line that also says something: a bare list of
+    markers ("1. [1]") is not a claim backed by a source.
+    """
     seen: list[int] = []
-    for m in _CITE.finditer(text):
-        for part in re.split(r"[,;]", m.group(1)):
-            n = int(part)
-            if n not in seen:
-                seen.append(n)
+    for line in text.splitlines():
+        if len(re.findall(r"[^\W\d_]", _CITE.sub("", line))) < 3:
+            continue
+        for m in _CITE.finditer(line):
+            for part in re.split(r"[,;]", m.group(1)):
+                n = int(part)
+                if n not in seen:
+                    seen.append(n)
     return seen
 
 
@@ -49,18 +56,19 @@ def format_sources(hits: list[Hit]) -> tuple[str, list[Hit]]:
     return "\n\n".join(blocks), hits
 
 
+CITE_RULES = (
+    "Answer the user's question from the numbered sources only. After each fact, put the number "
+    "of the source it comes from in square brackets. If the sources do not answer the question, "
+    "say that they do not."
+)
+
+
 def build_rag_messages(question: str, hits: list[Hit], *, system: str, history: list[dict] | None = None) -> list[dict]:
-    """System rules, the conversation, then one user turn: sources, question, citation request."""
+    """System rules (persona, citations, sources-are-data), the conversation, then sources + question."""
     sources, _ = format_sources(hits)
-    user = (
-        f"Sources:\n\n{sources}\n\n"
-        f"Question: {question.strip()}\n\n"
-        "Answer from the sources above only. Cite each fact with its source number in square "
-        "brackets, like [1]. If the sources do not contain the answer, say so."
-    )
-    msgs = [{"role": "system", "content": f"{system.strip()}\n\n{SOURCE_RULES}"}]
+    msgs = [{"role": "system", "content": f"{system.strip()}\n\n{CITE_RULES}\n\n{SOURCE_RULES}"}]
     msgs.extend(history or [])
-    msgs.append({"role": "user", "content": user})
+    msgs.append({"role": "user", "content": f"{sources}\n\nQuestion: {question.strip()}"})
     return msgs
 
 
