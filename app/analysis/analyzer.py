@@ -110,31 +110,39 @@ def analyze_path(path: str | Path, *, engine=None, use_model: bool = True, progr
     root = Path(path).expanduser()
     if not root.exists():
         raise BastionError(f"{root}: no such file or directory", hint="check the path")
-    t0 = time.perf_counter()
     if root.is_file():
         if root.stat().st_size > max_bytes:
             _too_big(root, max_bytes)
         text = check_input(root.read_bytes(), where=str(root), max_bytes=max_bytes)
-        files, skipped, texts = [root], [], {str(root): text}
-    else:
-        files, skipped = walk(root, max_bytes=max_bytes)
-        texts = {}
+        languages.detect(text, filename=root.name, language=language)  # unknown language: a clear error
+        return analyze_files([root], engine=engine, use_model=use_model, progress=progress, language=language,
+                             max_bytes=max_bytes, cancel=cancel)
+    files, skipped = walk(root, max_bytes=max_bytes)
+    reports = analyze_files(files, engine=engine, use_model=use_model, progress=progress, language=language,
+                            max_bytes=max_bytes, cancel=cancel)
+    return reports + [_skipped(s.path, s.reason) for s in skipped]
+
+
+def analyze_files(files: list[Path], *, engine=None, use_model: bool = True, progress: Progress | None = None,
+                  language: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+                  cancel: threading.Event | None = None) -> list[Report]:
+    """Analyse a list of files in one batch; unreadable or unknown ones come back as skipped reports."""
+    t0 = time.perf_counter()
     reports: list[Report] = []
     targets: dict[str, str] = {}
+    texts: dict[str, str] = {}
     for f in files:
         key = str(f)
         try:
-            text = texts.get(key) or check_input(f.read_bytes(), where=key, max_bytes=max_bytes)
-            lang = languages.detect(text, filename=f.name, language=language)
-        except BastionError as exc:
-            if root.is_file():
-                raise
+            if Path(f).stat().st_size > max_bytes:
+                _too_big(Path(f), max_bytes)
+            text = check_input(Path(f).read_bytes(), where=key, max_bytes=max_bytes)
+            lang = languages.detect(text, filename=Path(f).name, language=language)
+        except (BastionError, OSError) as exc:
             reports.append(_skipped(key, str(exc).split("\n")[0]))
             continue
         texts[key] = text
         targets[key] = lang
-    for s in skipped:
-        reports.append(_skipped(s.path, s.reason))
     if progress:
         progress(0, len(targets), f"static scan of {len(targets)} file(s)")
     res = static.scan(targets, codes=texts, max_bytes=max_bytes)

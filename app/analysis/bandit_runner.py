@@ -62,10 +62,14 @@ def _hit(issue) -> Hit | None:
 
     cwe = CWE_OVERRIDE.get(issue.test_id) or normalise(getattr(getattr(issue, "cwe", None), "id", None))
     lines = list(getattr(issue, "linerange", []) or [issue.lineno])
-    label = LABEL_OVERRIDE.get(issue.test_id, SEV.get(str(issue.severity), "low"))
+    label = SEV.get(str(issue.severity), "low")
+    if label != "low":
+        label = LABEL_OVERRIDE.get(issue.test_id, label)
     conf = CONF.get(str(issue.confidence), 0.45)
     if conf < 0.6 and label == "low":
         return None  # low severity, low confidence: not evidence
+    if label == "low":
+        conf = min(conf, 0.45)  # hygiene: listed, but does not move the label alone
     return Hit(
         engine="bandit",
         path=issue.fname,

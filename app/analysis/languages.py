@@ -17,12 +17,13 @@ LANGUAGES: dict[str, str] = {
     "c": ".c",
     "cpp": ".cpp",
     "bash": ".sh",
+    "go": ".go",
 }
 
 ALIASES: dict[str, str] = {
     "py": "python", "python3": "python", "js": "javascript", "node": "javascript", "jsx": "javascript",
     "ts": "typescript", "tsx": "typescript", "c++": "cpp", "cxx": "cpp", "cc": "cpp", "h": "c",
-    "sh": "bash", "shell": "bash", "zsh": "bash", "ksh": "bash",
+    "sh": "bash", "shell": "bash", "zsh": "bash", "ksh": "bash", "golang": "go",
 }
 
 SUFFIXES: dict[str, str] = {
@@ -34,6 +35,7 @@ SUFFIXES: dict[str, str] = {
     ".c": "c", ".h": "c",
     ".cpp": "cpp", ".cc": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".hh": "cpp", ".hxx": "cpp",
     ".sh": "bash", ".bash": "bash", ".ksh": "bash", ".zsh": "bash",
+    ".go": "go",
 }
 
 _SHEBANG = re.compile(r"^#!\s*\S*?(?:/env\s+)?(python[0-9.]*|node|bash|sh|zsh|ksh|php)\b")
@@ -41,6 +43,8 @@ _SHEBANG = re.compile(r"^#!\s*\S*?(?:/env\s+)?(python[0-9.]*|node|bash|sh|zsh|ks
 # (language, pattern, weight): crude but cheap evidence from the text.
 _HINTS: list[tuple[str, re.Pattern, int]] = [
     ("php", re.compile(r"<\?php"), 10),
+    ("go", re.compile(r"^package\s+\w+\s*$", re.M), 8),
+    ("go", re.compile(r"\bfunc\s+(\(\w+\s+\*?\w+\)\s*)?\w+\(|:=\s"), 3),
     ("php", re.compile(r"\$_(GET|POST|REQUEST|COOKIE|SERVER)\b"), 6),
     ("php", re.compile(r"^\s*\$\w+\s*=", re.M), 2),
     ("java", re.compile(r"\b(public|private|protected)\s+(static\s+)?(final\s+)?(class|void|String|int)\b"), 5),
@@ -54,6 +58,7 @@ _HINTS: list[tuple[str, re.Pattern, int]] = [
     ("python", re.compile(r"^\s*(def|class)\s+\w+.*:\s*$", re.M), 5),
     ("python", re.compile(r"^\s*(import\s+\w+|from\s+[\w.]+\s+import\b)", re.M), 4),
     ("python", re.compile(r"\bself\.|\bNone\b|\bTrue\b|\belif\b"), 2),
+    ("python", re.compile(r"^\s*print\(.*\)\s*$", re.M), 3),
     ("typescript", re.compile(r"^\s*(interface|type)\s+\w+\s*[={<]", re.M), 5),
     ("typescript", re.compile(r"\w\s*:\s*(string|number|boolean|any)\b"), 4),
     ("javascript", re.compile(r"\b(const|let|var)\s+\w+\s*=|=>|\bfunction\s*\w*\s*\("), 3),
