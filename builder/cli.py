@@ -65,6 +65,10 @@ from builder import commands_llm as _commands_llm  # noqa: E402  (builder data/t
 
 _commands_llm.register(cli)
 
+from builder import commands_kit as _commands_kit  # noqa: E402  (builder kit)
+
+_commands_kit.register(cli)
+
 def run() -> None:
     from pydantic import ValidationError
 
