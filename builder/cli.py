@@ -69,6 +69,7 @@ from builder import commands_kit as _commands_kit  # noqa: E402  (builder kit)
 
 _commands_kit.register(cli)
 
+
 def run() -> None:
     from pydantic import ValidationError
 
