@@ -112,8 +112,9 @@ def _note_error(e: dict, notes: dict[str, list[str]]) -> None:
     path = e.get("path") or ""
     kind = e.get("type")
     kind = kind[0] if isinstance(kind, list) else kind
-    if kind and "rule" in str(kind).lower():
-        raise BastionError(f"Bastion's semgrep rule pack is invalid: {e.get('message', '')[:300]}",
+    if (kind and "rule" in str(kind).lower()) or (not path and e.get("level") == "error"):
+        detail = e.get("message") or e.get("long_msg") or e.get("short_msg") or json.dumps(e)[:300]
+        raise BastionError(f"Bastion's semgrep rule pack is invalid: {str(detail)[:600]}",
                            hint="reinstall bastion; the rule files under app/analysis/rules were changed")
     spans = e.get("spans") or []
     line = spans[0].get("start", {}).get("line") if spans else None
