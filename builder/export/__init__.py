@@ -1,0 +1,1 @@
+"""The export stage: merge into the 16-bit base, GGUF conversion, quantization, verification."""

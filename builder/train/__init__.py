@@ -1,0 +1,1 @@
+"""The train stage: LoRA/QLoRA SFT (transformers + peft + trl, or unsloth on CUDA)."""
