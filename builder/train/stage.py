@@ -92,6 +92,22 @@ def _delta(model, before: dict) -> float:
     return max((float((now[n].detach().float().cpu() - t.cpu()).abs().max()) for n, t in before.items() if n in now), default=0.0)
 
 
+def last_good_checkpoint(ckpt_dir: Path) -> str | None:
+    """The newest checkpoint-N folder that was saved completely (a kill mid-save leaves a partial one)."""
+    import shutil
+
+    if not ckpt_dir.is_dir():
+        return None
+    cks = sorted((p for p in ckpt_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()),
+                 key=lambda p: int(p.name.split("-")[-1]), reverse=True)
+    for p in cks:
+        if (p / "trainer_state.json").is_file() and any(p.glob("adapter_model.*")):
+            return str(p)
+        log.warning("removing incomplete checkpoint %s", p)
+        shutil.rmtree(p, ignore_errors=True)
+    return None
+
+
 def _loss_history(trainer) -> tuple[list[float], list[float]]:
     xs, ys = [], []
     for e in trainer.state.log_history:
@@ -180,9 +196,11 @@ def run_train(run: RunDir, profile: Profile, *, backend: str = "auto", resume: b
                 write_text(before_file, json.dumps({"eval_loss": eval_before}))
         summary["eval_loss_before"] = round(eval_before, 5)
 
-    from transformers.trainer_utils import get_last_checkpoint
+    last = last_good_checkpoint(ckpt_dir) if resume and dist.main else None
+    if dist.n > 1:  # every rank must resume from the same checkpoint
+        from accelerate.utils import broadcast_object_list
 
-    last = get_last_checkpoint(str(ckpt_dir)) if resume and ckpt_dir.is_dir() else None
+        last = broadcast_object_list([last])[0]
     if last:
         progress(f"train: resuming from {Path(last).name}")
     summary["resumed_from"] = Path(last).name if last else None
@@ -223,7 +241,6 @@ def _pretrain(model, tok, stage_dir: Path, data_dir: Path, profile: Profile, hp:
               dist: _Dist, *, resume: bool, pack, read, progress: Progress) -> dict:
     """Continued pre-training on the raw corpus with the same adapter, before SFT (resumable)."""
     from peft import set_peft_model_state_dict
-    from transformers.trainer_utils import get_last_checkpoint
 
     done = stage_dir / "pretrain_done.json"
     saved = stage_dir / "pretrain_adapter"
@@ -245,7 +262,7 @@ def _pretrain(model, tok, stage_dir: Path, data_dir: Path, profile: Profile, hp:
     ckpt = stage_dir / "checkpoints-pretrain"
     php = dict(hp, epochs=hp["pretrain_epochs"], max_steps=-1, warmup_steps=0)
     trainer = make_trainer(model, tok, ds, None, out=ckpt, hp=php, use_cuda=use_cuda, bf16=bf16, progress=progress)
-    last = get_last_checkpoint(str(ckpt)) if resume and ckpt.is_dir() else None
+    last = last_good_checkpoint(ckpt) if resume else None
     progress(f"train: continued pre-training on {len(blocks)} corpus blocks")
     res = train(trainer, resume_from=last)
     out = {"blocks": len(blocks), "steps": res["global_step"], "loss": res["train_loss"], "runtime_s": res["runtime_s"]}
