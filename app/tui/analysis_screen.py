@@ -219,11 +219,7 @@ class AnalysisScreen(Screen):
             self.notify(f"{target.name}: use .json, .sarif or .md", severity="error")
             return None
         render = {"json": analysis.to_json, "sarif": analysis.to_sarif, "markdown": analysis.to_markdown}[fmt]
-        text = render([self.report]) if fmt in ("json", "sarif") else render(self.report)
-        if not isinstance(text, str):
-            import json
-
-            text = json.dumps(text, indent=2)
+        text = render([self.report])
         try:
             write_text(target.expanduser(), text)
         except OSError as exc:

@@ -33,8 +33,10 @@ class BastionApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
 
     def __init__(self, settings: Settings, *, bundle: Any = None, engine: Any = None,
-                 history: History | None = None, embedder: Any = None, open_bundle: bool = True) -> None:
+                 history: History | None = None, embedder: Any = None, open_bundle: bool = True,
+                 cursor_blink: bool = True) -> None:
         super().__init__()
+        self.cursor_blink = cursor_blink
         self.settings = settings
         self.bundle = bundle
         self.engine = engine
@@ -57,6 +59,7 @@ class BastionApp(App[None]):
     # -- start-up ------------------------------------------------------------------
     async def on_mount(self) -> None:
         self.set_keymap(keymap(self.settings.keys))
+        self.screen_change_signal.subscribe(self, lambda screen: self.call_after_refresh(self._apply_blink))
         await self.switch_mode("chat")
         if self.engine is not None:
             if self.bundle is not None:
@@ -158,6 +161,12 @@ class BastionApp(App[None]):
         status.bundle = self.bundle.manifest.name if self.bundle is not None else "none"
         if not chat.busy:
             status.state = self.engine_state
+
+    def _apply_blink(self, screen=None) -> None:
+        if self.cursor_blink:
+            return
+        for widget in self.screen.query("Input, TextArea"):
+            widget.cursor_blink = False
 
     # -- services for screens --------------------------------------------------------
     def chat_engine(self) -> Any:
@@ -270,9 +279,12 @@ class BastionApp(App[None]):
 
 
 def make_app(settings: Settings, bundle: Any = None, engine: Any = None, *, history: History | None = None,
-             embedder: Any = None, open_bundle: bool = True) -> BastionApp:
-    """Build the app. Pass a loaded `bundle`/`engine` to reuse them (tests); else they open in workers."""
+             embedder: Any = None, open_bundle: bool = True, cursor_blink: bool = True) -> BastionApp:
+    """Build the app. Pass a loaded `bundle`/`engine`/`embedder` to reuse them (tests); else they open in workers.
+
+    `cursor_blink=False` keeps snapshots deterministic.
+    """
     app = BastionApp(settings, bundle=bundle, engine=engine, history=history, embedder=embedder,
-                     open_bundle=open_bundle)
+                     open_bundle=open_bundle, cursor_blink=cursor_blink)
     app._own_engine = engine is None
     return app

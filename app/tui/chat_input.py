@@ -28,7 +28,6 @@ class ChatInput(TextArea):
         text = self.text.strip()
         if text:
             self.post_message(self.Submitted(text))
-            self.clear()
 
     def action_newline(self) -> None:
         start, end = self.selection

@@ -134,6 +134,7 @@ class ChatScreen(Screen):
         if self.busy:
             self.notify("Still answering: press Esc to stop it first.", severity="warning")
             return
+        self.query_one(ChatInput).clear()
         await self.ask(event.text)
 
     async def ask(self, question: str, *, regenerate: bool = False) -> None:
@@ -212,8 +213,8 @@ class ChatScreen(Screen):
         self.status.show_stats(stats)
         self.app.history.add_message(self.conversation_id, "assistant", text, sources=self._sources,
                                      stats=asdict(stats))
-        await self._end_turn("stopped" if stats.cancelled else "ready")
         self.timing["engine_ttft"] = stats.ttft_s or 0.0
+        await self._end_turn("stopped" if stats.cancelled else "ready")
 
     async def on_chat_screen_failed(self, msg: Failed) -> None:
         self.notify(msg.error, title="Could not answer", severity="error", timeout=10)

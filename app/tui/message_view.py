@@ -31,7 +31,8 @@ class MessageView(Vertical):
     MessageView.error { border-left: thick $error; }
     MessageView > Label.role { color: $text-muted; text-style: bold; }
     MessageView Markdown { margin: 0; padding: 0; }
-    MessageView .citations { height: auto; }
+    MessageView .citations { height: auto; layout: vertical; }
+    MessageView .uncited { color: $text-muted; margin-right: 1; }
     MessageView .citations Button { min-width: 4; height: 1; border: none; margin: 0 1 0 0; }
     """
 
@@ -76,9 +77,13 @@ class MessageView(Vertical):
         self.sources = list(sources)
         row = self.query_one(".citations", Horizontal)
         row.remove_children()
-        row.mount_all(Button(f"[{i}] {source_line(s)}", id=f"source-{i}", classes="citation",
-                             compact=True, tooltip=f"Open source {i}")
-                      for i, s in enumerate(self.sources, 1))
+        widgets = []
+        if self.sources and not any(s.get("cited", True) for s in self.sources):
+            widgets.append(Label("Sources given (none cited):", classes="uncited"))
+        widgets += [Button(f"[{s.get('n', i)}] {source_line(s)}", id=f"source-{i}", classes="citation",
+                           compact=True, tooltip=f"Open source {s.get('n', i)}")
+                    for i, s in enumerate(self.sources, 1)]
+        row.mount_all(widgets)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id and event.button.id.startswith("source-"):

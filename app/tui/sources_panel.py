@@ -28,7 +28,7 @@ class SourcesPanel(VerticalScroll):
         if not sources:
             widgets.append(Static("This answer used no sources.", classes="meta"))
         for i, s in enumerate(sources, 1):
-            meta = [f"[{i}] {s.get('file') or s.get('source') or '?'}"]
+            meta = [f"[{s.get('n', i)}] {s.get('file') or s.get('source') or '?'}"]
             if s.get("heading"):
                 meta.append(f"heading: {s['heading']}")
             if s.get("line_start"):

@@ -24,9 +24,11 @@ class Turn:
     sources: list[dict] = field(default_factory=list)
 
     def cited(self) -> list[dict]:
-        """The sources the answer cites as [n] (all given sources when it cites none of them)."""
+        """The sources the answer cites as [n]; when it cites none, all given sources marked `cited: False`."""
         numbers = getattr(self.generation, "cited_numbers", lambda: [])()
-        return [self.sources[n - 1] for n in numbers] if numbers else self.sources
+        if numbers:
+            return [{**self.sources[n - 1], "cited": True} for n in numbers]
+        return [{**s, "cited": False} for s in self.sources]
 
 
 def start_turn(question: str, *, settings: Settings, engine: ChatEngine, bundle: Any,
