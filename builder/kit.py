@@ -195,7 +195,8 @@ def _collect_wheels(wheels: Path, *, python: str, extras: list[str], source: Pat
         spec = f"{req}[{','.join(extras)}]" if extras else req
         progress(f"pip wheel {Path(req).name}{'[' + ','.join(extras) + ']' if extras else ''} "
                  f"(llama-cpp-python {llama_version or 'latest'} with CMAKE_ARGS={env['CMAKE_ARGS']!r}, pip's cache reused)")
-        _pip(python, ["wheel", "--wheel-dir", str(wheels), "-c", str(constraints), *find_links, spec],
+        # pip itself too: pipx (and a venv's pip upgrade) can then work from the kit with no index.
+        _pip(python, ["wheel", "--wheel-dir", str(wheels), "-c", str(constraints), *find_links, spec, "pip"],
              env=env, what="collecting wheels")
     if not list(wheels.glob("bastion-*.whl")):
         raise KitError("pip did not produce Bastion's own wheel", hint="check the source checkout builds: pip wheel .")

@@ -50,6 +50,7 @@ class ServeState:
     def close(self) -> None:
         self.chat_worker.close()
         self.embed_worker.close()
+        getattr(self.rag, "close", lambda: None)()
 
 
 class ApiError(Exception):
@@ -113,18 +114,14 @@ def make_api(state: ServeState):
     @api.post("/v1/chat/completions", dependencies=auth)
     async def chat(req: ChatRequest):
         _check_model(req.model, state.model_id)
-        messages, sources = await _prepare(state, req)
+        messages = [m.plain() for m in req.messages]
+        hits = await state.embed_worker.run(state.rag.retrieve, messages) if uses_rag(state, req) else []
         if req.stream:
             include_usage = bool((req.stream_options or {}).get("include_usage"))
-            stream = ChatStream(state, req, messages, sources, include_usage=include_usage).start()
+            stream = ChatStream(state, req, messages, hits, include_usage=include_usage).start()
             return StreamingResponse(stream.events(), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-        cancel = threading.Event()
-        try:
-            text, stats = await state.chat_worker.run(_generate, state.engine, messages, req, cancel)
-        except asyncio.CancelledError:
-            cancel.set()
-            raise
+        text, stats, cites = await state.chat_worker.run(_complete, state, req, messages, hits)
         return {
             "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
             "object": "chat.completion",
@@ -133,7 +130,7 @@ def make_api(state: ServeState):
             "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "logprobs": None,
                          "finish_reason": finish_reason(stats.finish_reason)}],
             "usage": usage(stats),
-            "citations": state.rag.citations(text, sources),
+            "citations": cites,
         }
 
     @api.post("/v1/embeddings", dependencies=auth)
@@ -161,21 +158,29 @@ def _check_model(asked: str | None, served: str, *, also: str | None = None) -> 
     raise ApiError(404, f"model {asked!r} is not served here (this server has {served!r})", code="model_not_found")
 
 
-async def _prepare(state: ServeState, req: ChatRequest) -> tuple[list[dict], list]:
-    messages = [m.plain() for m in req.messages]
-    if not req.rag or req.schema() is not None or not state.rag.enabled:
-        return messages, []
-    sources = await state.embed_worker.run(state.rag.retrieve, messages)
-    return state.rag.augment(messages, sources), sources
+def uses_rag(state: ServeState, req: ChatRequest) -> bool:
+    """RAG unless the client turned it off (`"rag": false`) or asked for JSON output."""
+    return req.rag and req.schema() is None and state.rag.enabled
 
 
-def _generate(engine, messages: list[dict], req: ChatRequest, cancel: threading.Event):
-    if cancel.is_set():
-        from app.llm.engine import GenStats
+def open_generation(state: ServeState, req: ChatRequest, messages: list[dict], hits: list, cancel: threading.Event):
+    """Start the answer (on the chat thread): grounded in `hits` with RAG, else plain or JSON-constrained."""
+    if uses_rag(state, req):
+        return state.rag.start(state.engine, messages, hits, max_tokens=req.limit(), temperature=req.temperature,
+                               cancel=cancel)
+    return state.engine.chat(messages, max_tokens=req.limit(), temperature=req.temperature, json_schema=req.schema(),
+                             cancel=cancel)
 
-        return "", GenStats(cancelled=True)
-    gen = engine.chat(messages, max_tokens=req.limit(), temperature=req.temperature, json_schema=req.schema(), cancel=cancel)
-    return gen.result(), gen.stats
+
+def citations(state: ServeState, gen: Any, text: str) -> list[dict]:
+    """The sources the answer cites (numbered as they were given to the model)."""
+    return state.rag.citations(text, getattr(gen, "hits", None) or [])
+
+
+def _complete(state: ServeState, req: ChatRequest, messages: list[dict], hits: list):
+    gen = open_generation(state, req, messages, hits, threading.Event())
+    text = gen.result()
+    return text, gen.stats, citations(state, gen, text)
 
 
 def _embed(embedder, texts: list[str]) -> tuple[list[list[float]], int]:

@@ -1,13 +1,17 @@
 """Retrieval for the API: the knowledge layer's sources in front of the model, citations back.
 
-`make_rag` wires `app.knowledge` (the same retrieval and citation code the CLI and
-TUI use) when the bundle has an index; otherwise `NoRag` answers without sources
-and `citations` is an empty list.
+Two steps, on two engine threads: `retrieve` runs on the embedder's worker (the
+query is embedded and the index searched), `start` on the chat worker (sources
+fitted to the context, prompt built, generation started). `make_rag` wires
+`app.knowledge` (the same retrieval, prompt and citation code `bastion ask`
+uses) when the bundle or the user has an index; otherwise `NoRag` answers
+plainly and `citations` is an empty list.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
@@ -17,13 +21,14 @@ class Rag(Protocol):
     enabled: bool
 
     def retrieve(self, messages: list[dict]) -> list:
-        """Sources for the conversation's last user turn (runs on the embedder thread)."""
+        """Sources for the conversation's last user turn (embedder thread)."""
 
-    def augment(self, messages: list[dict], sources: list) -> list[dict]:
-        """The messages to send, with the numbered sources put in front of the model."""
+    def start(self, engine: Any, messages: list[dict], hits: list, *, max_tokens: int | None,
+              temperature: float | None, cancel: threading.Event) -> Any:
+        """Start the answer (chat thread): a Generation-like object with `.stats`."""
 
-    def citations(self, text: str, sources: list) -> list[dict]:
-        """The sources the answer cites, as JSON-ready dicts."""
+    def citations(self, text: str, hits: list) -> list[dict]:
+        """The sources the answer cites as [n], as JSON-ready dicts."""
 
 
 class NoRag:
@@ -34,25 +39,88 @@ class NoRag:
     def retrieve(self, messages: list[dict]) -> list:
         return []
 
-    def augment(self, messages: list[dict], sources: list) -> list[dict]:
-        return messages
+    def start(self, engine, messages, hits, *, max_tokens, temperature, cancel):
+        return engine.chat(messages, max_tokens=max_tokens, temperature=temperature, cancel=cancel)
 
-    def citations(self, text: str, sources: list) -> list[dict]:
+    def citations(self, text: str, hits: list) -> list[dict]:
         return []
 
+    def close(self) -> None:
+        pass
 
-def last_user(messages: list[dict]) -> str:
-    return next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
+
+def split_turns(messages: list[dict], default_system: str) -> tuple[str, list[dict], str]:
+    """(system, history, question) from an OpenAI message list."""
+    systems = [m["content"] for m in messages if m["role"] == "system" and m["content"]]
+    turns = [m for m in messages if m["role"] in ("user", "assistant")]
+    last = max((i for i, m in enumerate(turns) if m["role"] == "user"), default=None)
+    question = turns[last]["content"] if last is not None else ""
+    history = turns[:last] if last is not None else turns
+    return ("\n\n".join(systems) or default_system), history, question
+
+
+class KnowledgeRag:
+    """Retrieval over the bundle index and the user's knowledge bases (`app.knowledge`)."""
+
+    enabled = True
+
+    def __init__(self, retriever: Any, *, system: str, k: int) -> None:
+        self.retriever = retriever
+        self.system = system
+        self.k = k
+
+    @classmethod
+    def open(cls, settings: Any, bundle: Any, embedder: Any) -> "KnowledgeRag | None":
+        from app.knowledge import Retriever, open_knowledge
+        from app.prompts import load_prompts
+
+        kbs, warnings = open_knowledge(settings, bundle, embedder)
+        for w in warnings:
+            log.warning("%s", w)
+        if not kbs:
+            log.warning("no knowledge index (bundle or `bastion ingest`): serving without retrieval")
+            return None
+        retriever = Retriever(kbs, embedder=embedder, min_score=settings.retrieval.min_score or None)
+        return cls(retriever, system=load_prompts(bundle.prompts_path).chat_system, k=settings.retrieval.k)
+
+    def retrieve(self, messages: list[dict]) -> list:
+        from app.knowledge.followup import retrieval_query
+
+        _, history, question = split_turns(messages, self.system)
+        if not question.strip():
+            return []
+        return self.retriever.search(retrieval_query(question, history), k=self.k)
+
+    def start(self, engine, messages, hits, *, max_tokens, temperature, cancel):
+        from app.knowledge import NO_SOURCES, Answer
+        from app.knowledge.answer import _fit_sources, build_rag_messages
+
+        system, history, question = split_turns(messages, self.system)
+        if not hits:  # say so rather than let the model invent (as `bastion ask` does)
+            return Answer(hits=[], query=question, fixed_text=NO_SOURCES)
+        hits = _fit_sources(question, hits, engine=engine, system=system, history=history, max_tokens=max_tokens)
+        rag_messages = build_rag_messages(question, hits, system=system, history=history)
+        gen = engine.chat(rag_messages, max_tokens=max_tokens, temperature=temperature, cancel=cancel)
+        return Answer(hits=hits, query=question, generation=gen)
+
+    def citations(self, text: str, hits: list) -> list[dict]:
+        from app.knowledge.answer import cited_numbers
+
+        out = []
+        for n in cited_numbers(text):
+            if 1 <= n <= len(hits):
+                h = hits[n - 1]
+                out.append({"n": n, "path": h.source, "heading": h.heading, "lines": h.lines,
+                            "start_line": h.start_line, "end_line": h.end_line, "score": round(h.score, 4), "kb": h.kb})
+        return out
+
+    def close(self) -> None:
+        self.retriever.close()
 
 
 def make_rag(settings: Any, bundle: Any, embedder: Any) -> Rag:
-    """Knowledge-backed retrieval when the knowledge layer and an index are there, else `NoRag`."""
+    """Knowledge-backed retrieval when an index is there, else `NoRag`."""
     if embedder is None or bundle is None:
-        return NoRag()
-    try:
-        from app.serve.knowledge_rag import KnowledgeRag
-    except ImportError as exc:  # the knowledge layer is not installed in this build
-        log.warning("serving without retrieval: %s", exc)
         return NoRag()
     rag = KnowledgeRag.open(settings, bundle, embedder)
     return rag if rag is not None else NoRag()

@@ -23,8 +23,8 @@ class ChatStream:
     `citations`, a usage chunk when asked, then `[DONE]`. A client that goes away
     cancels decoding at the next token."""
 
-    def __init__(self, state, req, messages: list[dict], sources: list, *, include_usage: bool) -> None:
-        self.state, self.req, self.messages, self.sources = state, req, messages, sources
+    def __init__(self, state, req, messages: list[dict], hits: list, *, include_usage: bool) -> None:
+        self.state, self.req, self.messages, self.hits = state, req, messages, hits
         self.include_usage = include_usage
         self.loop = asyncio.get_running_loop()
         self.queue: asyncio.Queue = asyncio.Queue()
@@ -44,8 +44,9 @@ class ChatStream:
             self._put(_End())
             return
         try:
-            gen = self.state.engine.chat(self.messages, max_tokens=self.req.limit(), temperature=self.req.temperature,
-                                         json_schema=self.req.schema(), cancel=self.cancel)
+            from app.serve.api import open_generation
+
+            gen = open_generation(self.state, self.req, self.messages, self.hits, self.cancel)
             for piece in gen:
                 self._put(piece)
             self._put(_End(gen))
@@ -61,7 +62,7 @@ class ChatStream:
         return self._event([{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}], **extra)
 
     async def events(self) -> AsyncIterator[str]:
-        from app.serve.api import finish_reason, usage
+        from app.serve.api import citations, finish_reason, usage
 
         try:
             yield self._delta({"role": "assistant", "content": ""})
@@ -79,8 +80,7 @@ class ChatStream:
                 yield f"data: {json.dumps({'error': {'message': msg, 'type': 'server_error'}})}\n\n"
             elif item.gen is not None:
                 stats = item.gen.stats
-                yield self._delta({}, finish_reason(stats.finish_reason),
-                                  citations=self.state.rag.citations(text, self.sources))
+                yield self._delta({}, finish_reason(stats.finish_reason), citations=citations(self.state, item.gen, text))
                 if self.include_usage:
                     yield self._event([], usage=usage(stats))
             yield "data: [DONE]\n\n"
