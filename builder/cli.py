@@ -69,6 +69,10 @@ from builder import commands_kit as _commands_kit  # noqa: E402  (builder kit)
 
 _commands_kit.register(cli)
 
+from builder import commands_build as _commands_build  # noqa: E402  (builder embed/index/eval/bundle/build)
+
+_commands_build.register(cli)
+
 
 def run() -> None:
     from pydantic import ValidationError

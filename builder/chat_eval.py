@@ -1,0 +1,186 @@
+"""The chat model before vs after tuning, measured on the held-out instruction split.
+
+Everything runs on the GGUF files through llama.cpp — the artefacts that ship, not the
+training-time weights:
+- response loss / perplexity: teacher-forced negative log-likelihood of the reference answer
+  tokens (prompt tokens excluded), with the model's own chat template;
+- for code-analysis items, a greedy unconstrained answer: is it valid JSON (the rate the app's
+  schema-constrained path hides), and do its label and CWE match the reference?
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+_CWE = re.compile(r"CWE[-\s_:]?(\d{1,4})", re.I)
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
+
+
+@dataclass
+class ChatScores:
+    items: int = 0
+    tokens: int = 0
+    nll: float = 0.0
+    analysis_items: int = 0
+    json_valid: int = 0
+    label_correct: int = 0
+    cwe_correct: int = 0
+    samples: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        loss = self.nll / self.tokens if self.tokens else float("nan")
+        n = self.analysis_items
+        return {
+            "items": self.items,
+            "response_tokens": self.tokens,
+            "loss": round(loss, 4),
+            "perplexity": round(math.exp(loss), 3) if self.tokens else None,
+            "analysis_items": n,
+            "json_valid_rate": round(self.json_valid / n, 4) if n else None,
+            "label_accuracy": round(self.label_correct / n, 4) if n else None,
+            "cwe_accuracy": round(self.cwe_correct / n, 4) if n else None,
+        }
+
+
+def read_items(path: Path, *, limit: int) -> list[dict]:
+    """Held-out SFT records (the data stage's val.jsonl): messages ending in the reference answer."""
+    items = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            rec = json.loads(line)
+            msgs = rec.get("messages") or []
+            if len(msgs) >= 2 and msgs[-1].get("role") == "assistant":
+                items.append(rec)
+    # Code-analysis items first: they carry the figures the product cares most about.
+    items.sort(key=lambda r: r.get("task") != "code_analysis")
+    return items[:limit]
+
+
+def parse_answer(text: str) -> dict | None:
+    """The first JSON object in a model answer (bare, or in a ```json fence); None if there is none."""
+    candidates = [m.group(1) for m in _FENCE.finditer(text)] + [text]
+    for c in candidates:
+        start = c.find("{")
+        while start != -1:
+            depth = 0
+            for i in range(start, len(c)):
+                depth += {"{": 1, "}": -1}.get(c[i], 0)
+                if depth == 0:
+                    try:
+                        obj = json.loads(c[start:i + 1])
+                        if isinstance(obj, dict):
+                            return obj
+                    except json.JSONDecodeError:
+                        pass
+                    break
+            start = c.find("{", start + 1)
+    return None
+
+
+def cwe_of(obj: dict | None) -> str | None:
+    if not obj:
+        return None
+    risk = obj.get("risk")
+    text = json.dumps(risk) if risk is not None else json.dumps(obj.get("cwe", ""))
+    m = _CWE.search(text)
+    return f"CWE-{int(m.group(1))}" if m else None
+
+
+def label_of(obj: dict | None) -> str | None:
+    v = (obj or {}).get("label")
+    return str(v).strip().lower() if v else None
+
+
+class GGUFScorer:
+    """One GGUF chat model opened for scoring (logits for every position) and greedy answers."""
+
+    def __init__(self, path: Path, *, n_ctx: int, stop: Sequence[str] = ()) -> None:
+        from app.llm.native_log import silence_native_logs
+
+        silence_native_logs()
+        import llama_cpp
+
+        self.path = Path(path)
+        self.n_ctx = n_ctx
+        self.stop = list(stop)
+        self.llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, logits_all=True, verbose=False, seed=0)
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        meta = self.llm.metadata
+        template = meta.get("tokenizer.chat_template")
+        eos = self.llm.detokenize([self.llm.token_eos()]).decode("utf-8", "replace") if self.llm.token_eos() >= 0 else ""
+        bos = self.llm.detokenize([self.llm.token_bos()]).decode("utf-8", "replace") if self.llm.token_bos() >= 0 else ""
+        if not template:
+            raise ValueError(f"{path} has no chat template")
+        self.eos_text = eos
+        self.formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+
+    def prompt(self, messages: list[dict]) -> str:
+        return self.formatter(messages=messages).prompt
+
+    def response_nll(self, messages: list[dict]) -> tuple[float, int]:
+        """(sum of -log p, tokens) of the last (assistant) message given the rest."""
+        import numpy as np
+
+        head = self.llm.tokenize(self.prompt(messages[:-1]).encode("utf-8"), add_bos=False, special=True)
+        tail = self.llm.tokenize((messages[-1]["content"] + self.eos_text).encode("utf-8"), add_bos=False, special=True)
+        room = self.n_ctx - len(head)
+        if room < 8:
+            return 0.0, 0
+        tail = tail[:room]
+        tokens = head + tail
+        self.llm.reset()
+        self.llm.eval(tokens)
+        logits = np.asarray(self.llm.scores[len(head) - 1:len(tokens) - 1], dtype=np.float64)
+        logits -= logits.max(axis=1, keepdims=True)
+        logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        nll = -float(logp[np.arange(len(tail)), tail].sum())
+        return nll, len(tail)
+
+    def answer(self, messages: list[dict], *, max_tokens: int) -> str:
+        self.llm.reset()
+        out = self.llm.create_chat_completion(messages=messages[:-1], max_tokens=max_tokens, temperature=0.0,
+                                              stop=self.stop or None, seed=0)
+        return out["choices"][0]["message"]["content"] or ""
+
+    def close(self) -> None:
+        self.llm.close()
+
+
+def score_model(path: Path, items: Sequence[dict], *, n_ctx: int, stop: Sequence[str] = (), max_tokens: int = 256,
+                progress: Progress = lambda m: None, label: str = "") -> ChatScores:
+    scores = ChatScores()
+    scorer = GGUFScorer(path, n_ctx=n_ctx, stop=stop)
+    try:
+        for i, rec in enumerate(items, 1):
+            msgs = [{"role": m["role"], "content": m["content"]} for m in rec["messages"]]
+            nll, n = scorer.response_nll(msgs)
+            scores.items += 1
+            scores.nll += nll
+            scores.tokens += n
+            if rec.get("task") == "code_analysis":
+                ref = parse_answer(msgs[-1]["content"])
+                got_text = scorer.answer(msgs, max_tokens=max_tokens)
+                got = parse_answer(got_text)
+                scores.analysis_items += 1
+                scores.json_valid += got is not None
+                scores.label_correct += bool(got) and label_of(got) == label_of(ref)
+                scores.cwe_correct += bool(got) and cwe_of(got) is not None and cwe_of(got) == cwe_of(ref)
+                if len(scores.samples) < 3:
+                    scores.samples.append({"reference": {"label": label_of(ref), "cwe": cwe_of(ref)},
+                                           "answer": got_text[:600]})
+            progress(f"eval {label}: {i}/{len(items)} held-out items")
+    finally:
+        scorer.close()
+    return scores
