@@ -41,6 +41,7 @@ class BuildDisplay:
         if stage not in self.started:
             self.started[stage] = time.perf_counter()
             self.progress.start_task(task)
+        text = text.removeprefix(f"{stage}: ")
         short = text if len(text) <= 90 else text[:87] + "…"
         self.progress.update(task, description=short)
         if not self.quiet:

@@ -102,6 +102,9 @@ def run_bundle(
     progress(f"bundle: assembling {name} from {run.root}")
     _place(llm, staging / "llm.gguf")
     _place(gguf, staging / "embedder.gguf")
+    reranker = emb.path("reranker.gguf")
+    if reranker.is_file():
+        _place(reranker, staging / "reranker.gguf")
     shutil.copytree(idx.path("index"), staging / "index")
     write_text(staging / "prompts.toml", default_prompts_toml())
     for f in eval_files:
@@ -125,6 +128,7 @@ def run_bundle(
                               max_tokens=int(embed_report["max_tokens"]), pooling="mean", normalize=True,
                               base_model=base_emb + (" (fine-tuned)" if chosen == "tuned" else "")),
         index="index",
+        reranker="reranker.gguf" if reranker.is_file() else None,
         prompts="prompts.toml",
         tools=tools,
         metrics=flat_metrics(run) | {"chat_template_family": profile.chat_template},

@@ -174,6 +174,7 @@ def run_embed(
     progress(f"parity sentence-transformers vs GGUF: min cosine {parity['min_cosine']:.5f} over {parity['probes']} probes")
     from app.bundle.hashing import sha256_file
 
+    rerank = _maybe_reranker(cfg, sel, held, pool, st.dir, llama_cpp_dir=llama_cpp_dir, progress=progress)
     report = {
         "base_model": cfg.base_model,
         "chosen": sel.chosen,
@@ -187,11 +188,33 @@ def run_embed(
         "max_tokens": cfg.max_tokens,
         "fingerprint": sha256_file(gguf),
     }
+    if rerank is not None:
+        report["reranker"] = rerank
     write_text(st.dir / "embed_report.json", json.dumps(report, indent=2, ensure_ascii=False))
     outputs = ["embedder.gguf", "embed_report.json", "triplets/train.jsonl", "triplets/eval.jsonl", "triplets/corpus.json"]
     if sel.chosen == "tuned":
         outputs.append("model-tuned")
+    if (st.dir / "reranker.gguf").is_file():
+        outputs.append("reranker.gguf")
     summary = {"chosen": sel.chosen, "verdict": sel.gate["verdict"], "base_mrr@10": sel.base_metrics.get("mrr@10"),
                "tuned_mrr@10": sel.tuned_metrics.get("mrr@10"), "parity_min_cosine": parity["min_cosine"],
                "dim": report["dim"], "fingerprint": report["fingerprint"]}
     return st.finish(outputs=outputs, summary=summary)
+
+
+def _maybe_reranker(cfg: EmbedConfig, sel: Selection, held, pool, workdir: Path, *, llama_cpp_dir, progress: Progress) -> dict | None:
+    """When the profile names a cross-encoder: compare dense vs dense+rerank; export it only if it wins."""
+    if not cfg.reranker:
+        return None
+    from builder.rerank import cross_encoder_scorer, rerank_comparison
+
+    progress(f"reranker: evaluating {cfg.reranker} on the held-out split")
+    score, folder = cross_encoder_scorer(cfg.reranker)
+    result = rerank_comparison(E.embed_fn(sel.model), score, held, pool)
+    progress(("✔ " if result["chosen"] == "reranker" else "⚠ ") + result["verdict"])
+    if result["chosen"] == "reranker":
+        if folder is None:
+            raise BastionError(f"reranker {cfg.reranker!r} won but is not a local folder, so it cannot be converted",
+                               hint="download it once and set [embed] reranker to its folder")
+        E.export_gguf(folder, workdir / "reranker.gguf", llama_cpp_dir=llama_cpp_dir)
+    return result

@@ -66,7 +66,9 @@ def index_retrieval(index_dir: Path, gguf: Path, held: Sequence[Triplet], *, max
     out = {}
     try:
         retriever = Retriever([kb], embedder=emb)
-        names = sorted({Path(t.doc).name for t in held})
+        # Only queries whose source document is in the index can be judged by document.
+        indexed = {Path(src).name for src in kb.file_states()}
+        names = sorted({Path(t.doc).name for t in held} & indexed)
         ids = {n: i for i, n in enumerate(names)}
         for mode in ("dense", "hybrid"):
             rankings, relevant = [], []

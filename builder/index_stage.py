@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import time
 from pathlib import Path
@@ -101,7 +102,7 @@ def run_index(
     st.begin(config=config, inputs=inputs, resume=False)
     copy_corpus(files, st.dir / "corpus")
     fingerprint = sha256_file(gguf)
-    embedder = Embedder(gguf, fingerprint=fingerprint, max_tokens=max_tokens)
+    embedder = Embedder(gguf, fingerprint=fingerprint, max_tokens=max_tokens, n_threads=os.cpu_count())
     dim = embedder.dim
     progress(f"index: {len(files)} document(s), embedder {fingerprint[:12]}… ({dim}-dim, {max_tokens} tokens)")
     last = [0.0]

@@ -155,3 +155,30 @@ def test_rank_metrics_by_hand():
     assert m["recall@1"] == 0.0 and m["recall@5"] == 0.5
     assert m["mrr@10"] == 0.25  # (1/2 + 0) / 2
     assert abs(m["ndcg@10"] - (1 / 1.5849625) / 2) < 1e-3
+
+
+def test_reranker_gate_ships_only_a_reranker_that_helps():
+    """The gate logic with hand-made scorers (no cross-encoder is available offline here)."""
+    import numpy as np
+
+    from builder.rerank import rerank_comparison
+
+    corpus = [f"passage {i} about topic {i}" for i in range(12)]
+    held = [Triplet(f"topic {i}", (corpus[i],), (), f"d{i}") for i in range(12)]
+    rng = np.random.default_rng(0)
+    vecs = rng.normal(size=(40, 8))
+
+    def embed(texts):  # a poor dense retriever: random vectors per text
+        v = np.array([vecs[hash(t) % 40] for t in texts])
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    def oracle(query, passages):  # knows the answer
+        return [1.0 if p.endswith(query) else 0.0 for p in passages]
+
+    def contrarian(query, passages):  # pushes the answer to the bottom
+        return [-1.0 if p.endswith(query) else 0.0 for p in passages]
+
+    good = rerank_comparison(embed, oracle, held, corpus, candidates=12)
+    assert good["chosen"] == "reranker" and good["reranked"]["mrr@10"] == 1.0
+    bad = rerank_comparison(embed, contrarian, held, corpus, candidates=12)
+    assert bad["chosen"] == "none" and "LEAVING IT OUT" in bad["verdict"]
