@@ -1,0 +1,61 @@
+"""Fix verification with real rule runs: a fix that re-triggers its rule or does not parse is flagged."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.analysis import analyze_code
+from app.analysis.model_layer import splice
+from app.analysis.models import Fix
+from app.analysis.verify import verify
+
+pytestmark = pytest.mark.slow
+
+VULN = '''import subprocess
+
+def archive(name):
+    subprocess.call("tar czf /srv/backup/out.tgz " + name, shell=True)
+'''
+
+
+@pytest.fixture(scope="module")
+def report():
+    return analyze_code(VULN, use_model=False)
+
+
+def _with_fix(report, new_line: str):
+    f = report.findings[0].model_copy(deep=True)
+    f.fix = Fix(hint=f.fix.hint, code=splice(report.code, f.line, f.line, new_line), author="model")
+    return f
+
+
+def test_fixes_are_judged_in_one_batch(report):
+    assert report.top_cwe == "CWE-78"
+    good = _with_fix(report, 'subprocess.call(["tar", "czf", "/srv/backup/out.tgz", name])')
+    still = _with_fix(report, 'subprocess.call("tar czf /srv/backup/out.tgz " + name + " ", shell=True)')
+    broken = _with_fix(report, 'subprocess.call(["tar", "czf", name')
+    deleted = _with_fix(report, 'pass')
+    verify([(report.code, "python", None, report.findings, f) for f in (good, still, broken, deleted)])
+
+    assert good.fix.verified, good.fix.notes
+    assert "+    subprocess.call([\"tar\"" in good.fix.diff
+
+    assert not still.fix.verified
+    assert any("still triggers py-os-command-from-string" in n for n in still.fix.notes), still.fix.notes
+
+    assert not broken.fix.verified
+    assert any("does not parse" in n for n in broken.fix.notes), broken.fix.notes
+
+    assert not deleted.fix.verified
+    assert any("removes the flagged call" in n for n in deleted.fix.notes), deleted.fix.notes
+
+
+def test_static_only_report_has_hint_but_no_patch(report):
+    f = report.findings[0]
+    assert f.fix.code is None and not f.fix.verified
+    assert f.fix.hint and f.fix.notes == ["no patch proposed; see the hint"]
+
+
+def test_splice_keeps_indentation():
+    code = "def f():\n    a = 1\n    b = 2\n"
+    assert splice(code, 2, 2, "a = 3") == "def f():\n    a = 3\n    b = 2\n"
