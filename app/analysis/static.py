@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from app.analysis import bandit_runner, semgrep_runner
 from app.analysis.cwe import name as cwe_name
@@ -34,13 +36,21 @@ def scan(targets: dict[str, str], *, codes: dict[str, str] | None = None, max_by
     paths = sorted(targets)
     py = [p for p in paths if targets[p] == "python"]
     t0 = time.perf_counter()
-    procs = semgrep_runner.start(paths, max_bytes=max_bytes)  # runs while Bandit works in-process
-    b_hits, b_notes = [], {}
-    if py:
-        b_hits, b_notes = bandit_runner.run(py)
-        res.engines.append("bandit")
-    t1 = time.perf_counter()
-    s_hits, s_notes = semgrep_runner.collect(procs)
+    with tempfile.TemporaryDirectory(prefix="bastion-alias-") as tmp:
+        # Semgrep picks rules by file suffix: give files without the right one (scripts found by
+        # their shebang, --lang overrides) a correctly named copy, and map results back.
+        alias = _aliases(paths, targets, codes or {}, Path(tmp))
+        procs = semgrep_runner.start([alias.get(p, p) for p in paths], max_bytes=max_bytes)
+        b_hits, b_notes = [], {}
+        if py:
+            b_hits, b_notes = bandit_runner.run(py)
+            res.engines.append("bandit")
+        t1 = time.perf_counter()
+        s_hits, s_notes = semgrep_runner.collect(procs)
+    back = {v: k for k, v in alias.items()}
+    for h in s_hits:
+        h.path = back.get(h.path, h.path)
+    s_notes = {back.get(k, k): v for k, v in s_notes.items()}
     res.engines.insert(0, "semgrep")
     res.seconds = {"bandit": t1 - t0 if py else 0.0, "semgrep": time.perf_counter() - t0}
     for notes in (s_notes, b_notes):
@@ -58,6 +68,26 @@ def scan(targets: dict[str, str], *, codes: dict[str, str] | None = None, max_by
                 code = ""
         res.findings[p] = to_findings(res.hits.get(p, []), code)
     return res
+
+
+def _aliases(paths: list[str], targets: dict[str, str], codes: dict[str, str], tmp: Path) -> dict[str, str]:
+    from app.analysis.languages import LANGUAGES, SUFFIXES
+
+    out: dict[str, str] = {}
+    for i, p in enumerate(paths):
+        lang = targets[p]
+        if SUFFIXES.get(Path(p).suffix.lower()) == lang or lang not in LANGUAGES:
+            continue
+        dst = tmp / f"f{i}{LANGUAGES[lang]}"
+        try:
+            text = codes.get(p)
+            if text is None:
+                text = Path(p).read_text(encoding="utf-8", errors="replace")
+            dst.write_text(text, encoding="utf-8")
+        except OSError:
+            continue
+        out[p] = str(dst)
+    return out
 
 
 def to_findings(hits: list[Hit], code: str) -> list[Finding]:
