@@ -51,7 +51,7 @@ def list_knowledge_bases(*, url: str | None = None) -> list[KnowledgeBaseInfo]:
     root = knowledge_dir()
     out = []
     for d in sorted(root.iterdir()) if root.is_dir() else []:
-        if not (d / "chroma.sqlite3").is_file():
+        if d.name.startswith(".") or not (d / "chroma.sqlite3").is_file():
             continue
         client = make_client(d)
         try:
