@@ -158,7 +158,7 @@ class BastionApp(App[None]):
             return
         status = chat.status
         status.model = getattr(self.engine, "name", None) or "no model"
-        status.bundle = self.bundle.manifest.name if self.bundle is not None else "none"
+        status.bundle = self.bundle.manifest.name if self.bundle is not None else "–"
         if not chat.busy:
             status.state = self.engine_state
 
@@ -179,9 +179,11 @@ class BastionApp(App[None]):
     def user_knowledge_bases(self) -> list[str]:
         """Names of the user's knowledge bases (opens chroma: call from a worker thread)."""
         from app.knowledge import list_knowledge_bases
+        from app.tui.knowledge_context import CHROMA_LOCK
 
         try:
-            return [kb.name for kb in list_knowledge_bases(url=self.settings.retrieval.chroma_url)]
+            with CHROMA_LOCK:
+                return [kb.name for kb in list_knowledge_bases(url=self.settings.retrieval.chroma_url)]
         except BastionError as exc:
             log.warning("knowledge bases: %s", exc)
             return []

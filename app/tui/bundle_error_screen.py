@@ -22,19 +22,19 @@ def explain(error: BastionError, bundle_path: str) -> str:
 
 Bastion needs a *bundle* (a chat model, an embedder and a knowledge index) to answer.
 
-* To create the small starter bundle that works offline, run:
+To create the small starter bundle, which works offline, run:
 
-  ```
-  builder starter --force
-  ```
+```
+builder starter --force
+```
 
-* To check a bundle and see every problem:
+To check a bundle and list every problem, run:
 
-  ```
-  bastion bundle verify {bundle_path}
-  ```
+```
+bastion bundle verify {bundle_path}
+```
 
-* Or point Bastion at another bundle: open **Settings** (F5) and set the bundle path.
+Or point Bastion at another bundle: open **Settings** (F5) and set the bundle path, then **Retry**.
 """
 
 

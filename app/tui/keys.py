@@ -12,7 +12,9 @@ from textual.binding import Binding
 
 log = logging.getLogger(__name__)
 
-# id: (default keys, action method, description, where it applies)
+# id: (default keys, action method, description, where it applies).
+# Defaults avoid the editing keys of Textual's Input/TextArea (ctrl+a/e/k/u/w/y/z/x/c/v/d, f6/f7),
+# so they work while typing.
 ACTIONS: dict[str, tuple[str, str, str, str]] = {
     "send": ("enter", "submit", "Send the message", "chat input"),
     "newline": ("ctrl+j,shift+enter", "newline", "New line in the message", "chat input"),
@@ -21,16 +23,16 @@ ACTIONS: dict[str, tuple[str, str, str, str]] = {
     "new_chat": ("ctrl+n", "new_chat", "Start a new conversation", "chat"),
     "toggle_sidebar": ("ctrl+b", "toggle_sidebar", "Show or hide the history", "chat"),
     "toggle_sources": ("ctrl+o", "toggle_sources", "Show or hide the sources panel", "chat"),
-    "copy_answer": ("ctrl+y", "copy_answer", "Copy the last answer", "chat"),
-    "copy_code": ("ctrl+k", "copy_code", "Copy the last code block", "chat"),
+    "copy_answer": ("ctrl+t", "copy_answer", "Copy the last answer", "chat"),
+    "copy_code": ("ctrl+l", "copy_code", "Copy the last code block", "chat"),
     "search_history": ("ctrl+f", "search_history", "Search the history", "chat"),
-    "rename_conversation": ("f6", "rename_conversation", "Rename the conversation", "chat"),
+    "rename_conversation": ("f9", "rename_conversation", "Rename the conversation", "chat"),
     "delete_conversation": ("f8", "delete_conversation", "Delete the conversation", "chat"),
-    "export_conversation": ("ctrl+e", "export_conversation", "Export the conversation to Markdown", "chat"),
+    "export_conversation": ("ctrl+s", "export_conversation", "Export the conversation to Markdown", "chat"),
     "analyze": ("ctrl+g", "analyze", "Analyse the code", "analysis"),
-    "copy_fix": ("ctrl+y", "copy_fix", "Copy the first fix", "analysis"),
+    "copy_fix": ("ctrl+t", "copy_fix", "Copy the first fix", "analysis"),
     "save_report": ("ctrl+s", "save_report", "Save the report (JSON, SARIF, Markdown)", "analysis"),
-    "add_folder": ("ctrl+a", "add_folder", "Add a folder to a knowledge base", "knowledge"),
+    "add_folder": ("ctrl+n", "add_folder", "Add a folder to a knowledge base", "knowledge"),
     "cancel_ingest": ("escape", "cancel_ingest", "Stop the ingest", "knowledge"),
     "show_chat": ("f2", "app.show_chat", "Chat", "everywhere"),
     "show_analysis": ("f3", "app.show_analysis", "Code analysis", "everywhere"),

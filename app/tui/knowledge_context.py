@@ -15,6 +15,10 @@ from app.errors import BastionError
 
 log = logging.getLogger(__name__)
 
+# chroma shares one "system" per path between clients and is not safe to open/close from two
+# threads at once; every open, close, list and remove the TUI does goes through this lock.
+CHROMA_LOCK = threading.RLock()
+
 ALL_KNOWLEDGE = "all"
 BUNDLE_INDEX = "bundle"
 NO_KNOWLEDGE = "none"
@@ -44,7 +48,7 @@ class KnowledgeContext:
 
     def retriever(self, choice: str):
         """The Retriever for a selector value: 'all', 'bundle' or 'kb:<name>'."""
-        with self._lock:
+        with self._lock, CHROMA_LOCK:
             if choice not in self._retrievers:
                 self._retrievers[choice] = self._open(choice)
             return self._retrievers[choice]
@@ -71,13 +75,13 @@ class KnowledgeContext:
 
     def invalidate(self) -> None:
         """Forget open retrievers (after an ingest or a removal)."""
-        with self._lock:
+        with self._lock, CHROMA_LOCK:
             old, self._retrievers = self._retrievers, {}
-        for ret in old.values():
-            try:
-                ret.close()
-            except Exception as exc:  # closing is best effort
-                log.debug("closing retriever: %s", exc)
+            for ret in old.values():
+                try:
+                    ret.close()
+                except Exception as exc:  # closing is best effort
+                    log.debug("closing retriever: %s", exc)
 
     def close(self) -> None:
         self.invalidate()

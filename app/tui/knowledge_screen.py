@@ -15,6 +15,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar
 from app.errors import BastionError
 from app.tui import kb_folders
 from app.tui.keys import binding
+from app.tui.knowledge_context import CHROMA_LOCK
 from app.tui.path_suggester import PathSuggester
 
 
@@ -58,7 +59,7 @@ class KnowledgeScreen(Screen):
                             suggester=PathSuggester(dirs_only=True))
                 yield Input("docs", placeholder="knowledge base name", id="kb-name")
                 yield Button("Add folder", id="kb-add", variant="primary")
-            yield ProgressBar(id="ingest-bar", show_eta=False)
+            yield ProgressBar(total=1, id="ingest-bar", show_eta=False)
             yield Label("Idle.", id="ingest-status")
             with Horizontal(classes="row"):
                 yield Button("Stop ingest", id="kb-cancel", variant="warning", disabled=True)
@@ -86,7 +87,8 @@ class KnowledgeScreen(Screen):
             files = bundle.manifest.metrics.get("index.files", "?")
             rows.append(("bundle", str(chunks), str(files), "bundle (read-only)"))
         try:
-            infos = list_knowledge_bases(url=self.app.settings.retrieval.chroma_url)
+            with CHROMA_LOCK:
+                infos = list_knowledge_bases(url=self.app.settings.retrieval.chroma_url)
         except BastionError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             infos = []
@@ -145,15 +147,17 @@ class KnowledgeScreen(Screen):
                 raise BastionError("no bundle is open, so there is no embedder to index with",
                                    hint="open a bundle first (see Settings, F5)")
             emb = self.app.knowledge.embedder()
-            kb = KnowledgeBase.open_user(name, fingerprint=emb.fingerprint, dim=emb.dim,
-                                         url=self.app.settings.retrieval.chroma_url)
+            with CHROMA_LOCK:
+                kb = KnowledgeBase.open_user(name, fingerprint=emb.fingerprint, dim=emb.dim,
+                                             url=self.app.settings.retrieval.chroma_url)
             for f in folders:
                 kb_folders.remember(name, f)
             try:
                 report = ingest(folders, kb=kb, embedder=emb, cancel=self._cancel,
                                 progress=lambda p: self.post_message(self.Progress(p)))
             finally:
-                kb.close()
+                with CHROMA_LOCK:
+                    kb.close()
         except BastionError as exc:
             self.post_message(self.Done(name, error=str(exc)))
             return
@@ -216,7 +220,8 @@ class KnowledgeScreen(Screen):
         if self.app.knowledge is not None:
             self.app.knowledge.invalidate()
         try:
-            remove_knowledge_base(name, url=self.app.settings.retrieval.chroma_url)
+            with CHROMA_LOCK:
+                remove_knowledge_base(name, url=self.app.settings.retrieval.chroma_url)
         except BastionError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return

@@ -62,11 +62,13 @@ class RiskCard(Vertical):
             yield Label(f"Patch by {f.fix.author}, {state}.", classes="evidence")
         with Horizontal():
             yield Button("Show in code", id=f"show-{self.index}", compact=True)
-            if f.fix.code or f.fix.diff:
+            if self.fix_text():
                 yield Button("Copy fix", id=f"copy-{self.index}", compact=True)
 
     def fix_text(self) -> str:
-        return self.finding.fix.code or self.finding.fix.diff
+        """The patched code, else the diff, else the rule's fix advice."""
+        fix = self.finding.fix
+        return fix.code or fix.diff or fix.hint
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -12,7 +12,7 @@ class StatusLine(Static):
     """
 
     model: reactive[str] = reactive("no model")
-    bundle: reactive[str] = reactive("no bundle")
+    bundle: reactive[str] = reactive("–")
     state: reactive[str] = reactive("starting")
     tokens_per_s: reactive[float | None] = reactive(None)
     ttft_s: reactive[float | None] = reactive(None)
