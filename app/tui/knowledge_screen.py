@@ -97,9 +97,13 @@ class KnowledgeScreen(Screen):
 
     def _fill(self, rows) -> None:
         table = self.query_one(DataTable)
+        keep = self.selected_name()
         table.clear()
         for row in rows:
             table.add_row(*row, key=row[0])
+        names = [r[0] for r in rows]
+        if keep in names:
+            table.move_cursor(row=names.index(keep))
 
     def selected_name(self) -> str | None:
         table = self.query_one(DataTable)
