@@ -21,7 +21,12 @@ log = logging.getLogger(__name__)
 Mode = Literal["hybrid", "dense", "lexical"]
 Reranker = Callable[[str, list[str]], list[float]]
 
-RRF_K = 60
+RRF_K = 20
+"""Reciprocal rank fusion constant (smaller = the top ranks weigh more)."""
+WEIGHTS = {"dense": 1.0, "lexical": 1.5}
+"""Per-retriever RRF weights. BM25 gets more: a general English embedder (MiniLM) misses
+exact security terms (CWE ids, API names, Chinese text) that BM25 matches. Chosen on the
+starter retrieval eval (bench/eval_retrieval.py); a bundle with a tuned embedder may differ."""
 DENSE_FLOOR = 0.30
 """Default cosine floor (tuned on the starter notes with all-MiniLM-L6-v2)."""
 LEXICAL_FLOOR = 0.55
@@ -71,13 +76,16 @@ class Retriever:
     """Search one or more knowledge bases built with the same embedder."""
 
     def __init__(self, kbs: Sequence[KnowledgeBase], *, embedder, min_score: float | None = None,
-                 lexical_floor: float = LEXICAL_FLOOR, candidates: int = 40, reranker: Reranker | None = None) -> None:
+                 lexical_floor: float = LEXICAL_FLOOR, candidates: int = 40, reranker: Reranker | None = None,
+                 rrf_k: int = RRF_K, weights: dict[str, float] | None = None) -> None:
         self.kbs = list(kbs)
         self.embedder = embedder
         self.dense_floor = min_score if min_score else DENSE_FLOOR
         self.lexical_floor = lexical_floor
         self.candidates = candidates
         self.reranker = reranker
+        self.rrf_k = rrf_k
+        self.weights = dict(weights or WEIGHTS)
         for kb in self.kbs:
             if kb.fingerprint != embedder.fingerprint:
                 from app.errors import BastionError
@@ -85,13 +93,19 @@ class Retriever:
                 raise BastionError(f"knowledge base {kb.name!r} was opened for another embedder",
                                    hint="open every knowledge base with the bundle's embedder fingerprint")
 
-    def search(self, query: str, *, k: int = 5, mode: Mode = "hybrid", floor: bool = True) -> list[Hit]:
-        """The `k` best chunks for `query`, best first; empty when nothing passes the floor."""
+    def search(self, query: str, *, k: int = 5, mode: Mode = "hybrid", floor: bool = True,
+               query_vector: Sequence[float] | None = None) -> list[Hit]:
+        """The `k` best chunks for `query`, best first; empty when nothing passes the floor.
+
+        `query_vector` skips embedding the query (when the caller already has it).
+        """
         query = query.strip()
         if not query or not self.kbs:
             return []
         n = max(self.candidates, k * 4)
-        qvec = self.embedder.embed_one(query) if mode != "lexical" else None
+        qvec = None
+        if mode != "lexical":
+            qvec = list(query_vector) if query_vector is not None else self.embedder.embed_one(query)
         lists: dict[str, list[str]] = {}
         found: dict[str, dict] = {}  # id -> {kb, text, meta, dense, lexical, coverage}
 
@@ -130,8 +144,8 @@ class Retriever:
                     if qvec is not None and emb is not None:
                         entry["dense"] = float(sum(a * b for a, b in zip(qvec, emb)))
 
-        fused = _rrf(lists)
-        best = sum(1.0 / (RRF_K + 1) for _ in lists)
+        fused = _rrf(lists, k=self.rrf_k, weights=self.weights)
+        best = sum(self.weights.get(name, 1.0) / (self.rrf_k + 1) for name in lists)
         hits = []
         for key, score in fused:
             e = found[key]
@@ -161,11 +175,12 @@ class Retriever:
             kb.close()
 
 
-def _rrf(lists: dict[str, list[str]]) -> list[tuple[str, float]]:
+def _rrf(lists: dict[str, list[str]], *, k: int, weights: dict[str, float]) -> list[tuple[str, float]]:
     scores: dict[str, float] = {}
-    for ranked in lists.values():
+    for name, ranked in lists.items():
+        w = weights.get(name, 1.0)
         for rank, key in enumerate(ranked):
-            scores[key] = scores.get(key, 0.0) + 1.0 / (RRF_K + rank + 1)
+            scores[key] = scores.get(key, 0.0) + w / (k + rank + 1)
     return sorted(scores.items(), key=lambda t: -t[1])
 
 
