@@ -21,6 +21,7 @@ def kit(
     source: Optional[Path] = typer.Option(None, "--source", help="Bastion source checkout (default: this one)."),
     bastion_wheel: Optional[Path] = typer.Option(None, "--bastion-wheel", help="Use this Bastion wheel instead of building one."),
     llama_wheel: Optional[Path] = typer.Option(None, "--llama-wheel", help="A llama-cpp-python wheel built for the target (e.g. CUDA)."),
+    no_pin: bool = typer.Option(False, "--no-pin", help="Let pip pick the newest versions instead of the ones installed here."),
     archive: bool = typer.Option(False, "--tar", help="Also write the kit as one OUT.tar."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
@@ -30,7 +31,7 @@ def kit(
     from builder.kit import make_kit
 
     rep = make_kit(out, bundle=bundle, with_bundle=not no_bundle, extras=extras.split(","), python=python,
-                   source=source, bastion_wheel=bastion_wheel, llama_wheel=llama_wheel, archive=archive,
+                   source=source, bastion_wheel=bastion_wheel, llama_wheel=llama_wheel, pin_installed=not no_pin, archive=archive,
                    progress=lambda m: typer.echo(f"· {m}", err=True))
     if as_json:
         typer.echo(json.dumps({"path": str(rep.path), "files": rep.files, "sizes": rep.sizes, "total": rep.total,

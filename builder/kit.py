@@ -92,10 +92,16 @@ def make_kit(
     bastion_wheel: Path | None = None,
     llama_wheel: Path | None = None,
     llama_version: str | None = None,
+    pin_installed: bool = True,
     archive: bool = False,
     progress: Progress = lambda m: None,
 ) -> KitReport:
-    """Build the kit directory at `out` (must be new or empty); optionally also `out.tar`."""
+    """Build the kit directory at `out` (must be new or empty); optionally also `out.tar`.
+
+    With `pin_installed` every dependency is pinned to the version installed in
+    `python`'s environment (the set you ran and tested), which also spares pip's
+    resolver its backtracking; without it pip picks the newest compatible versions.
+    """
     t0 = time.perf_counter()
     out = Path(out).expanduser()
     if out.exists() and any(out.iterdir()):
@@ -108,7 +114,8 @@ def make_kit(
 
     progress(f"collecting wheels for Python {target['python']} on {target['system']} {target['machine']}")
     _collect_wheels(wheels, python=python, extras=extras, source=source, bastion_wheel=bastion_wheel,
-                    llama_wheel=llama_wheel, llama_version=llama_version or installed_llama_version(), progress=progress)
+                    llama_wheel=llama_wheel, llama_version=llama_version or installed_llama_version(),
+                    pins=_installed_pins(python) if pin_installed else [], progress=progress)
     progress("checking the wheels install with no index")
     _check_offline_resolves(wheels, python=python, extras=extras)
 
@@ -152,6 +159,17 @@ def _target(python: str) -> dict:
     return json.loads(res.stdout)
 
 
+def _installed_pins(python: str) -> list[str]:
+    """`name==version` for every distribution in `python`'s environment except Bastion itself."""
+    code = ("import importlib.metadata as m, json; print(json.dumps(sorted({d.metadata['Name']: d.version "
+            "for d in m.distributions() if d.metadata['Name']}.items())))")
+    res = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=120)
+    if res.returncode != 0:
+        log.warning("could not list installed packages (%s); not pinning", res.stderr.strip()[-200:])
+        return []
+    return [f"{name}=={ver}" for name, ver in json.loads(res.stdout) if name.lower() != "bastion"]
+
+
 def _pip(python: str, args: list[str], *, env: dict | None = None, what: str) -> str:
     cmd = [python, "-m", "pip", *args]
     log.info("running %s", " ".join(cmd))
@@ -165,13 +183,14 @@ def _pip(python: str, args: list[str], *, env: dict | None = None, what: str) ->
 
 
 def _collect_wheels(wheels: Path, *, python: str, extras: list[str], source: Path | None, bastion_wheel: Path | None,
-                    llama_wheel: Path | None, llama_version: str | None, progress: Progress) -> None:
+                    llama_wheel: Path | None, llama_version: str | None, pins: list[str], progress: Progress) -> None:
     env = dict(os.environ)
     env.setdefault("CMAKE_ARGS", SAFE_CMAKE_ARGS)  # when llama-cpp-python is compiled (not taken from pip's cache)
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     with tempfile.TemporaryDirectory(prefix="bastion-kit-") as tmp:
         constraints = Path(tmp) / "constraints.txt"
-        pins = []
+        # llama-cpp-python is pinned below; pip stays the newest (pipx needs a recent one).
+        pins = [p for p in pins if not p.lower().startswith(("llama-cpp-python==", "llama_cpp_python==", "pip=="))]
         find_links = []
         if llama_wheel:
             llama_wheel = Path(llama_wheel).expanduser()

@@ -67,7 +67,9 @@ class RemoteEngine:
 
     # -- HTTP --------------------------------------------------------------------
     def _headers(self) -> dict[str, str]:
-        h = {"Accept": "text/event-stream"}
+        # The app retrieves and cites on its own side: `bastion serve` must not add its sources
+        # on top (other servers ignore the header).
+        h = {"Accept": "text/event-stream", "X-Bastion-RAG": "off"}
         if self.api_key:
             h["Authorization"] = f"Bearer {self.api_key}"
         return h

@@ -1,8 +1,8 @@
 """The OpenAI-compatible HTTP API over a bundle (FastAPI; uvicorn serves it).
 
-Routes: GET /v1/models, POST /v1/chat/completions (stream or not; RAG with
-citations in an extra `citations` field), POST /v1/embeddings (the bundle's
-embedder), GET /health. Engine work runs on one `EngineWorker` per engine, so a
+Routes: GET /v1/models, POST /v1/chat/completions (stream or not; RAG with the
+cited sources in an extra `citations` field and every source given in `sources`),
+POST /v1/embeddings (the bundle's embedder), GET /health. Engine work runs on one `EngineWorker` per engine, so a
 llama.cpp context is never used from two threads, and a full queue answers 429.
 """
 
@@ -51,6 +51,12 @@ class ServeState:
         self.chat_worker.close()
         self.embed_worker.close()
         getattr(self.rag, "close", lambda: None)()
+
+
+RAG_HEADER = "x-bastion-rag"
+"""`X-Bastion-RAG: off` turns retrieval off, like `"rag": false` in the body; a header because other
+OpenAI-compatible servers ignore unknown headers but may reject unknown body fields. RemoteEngine sends it:
+the app does its own retrieval and sends the finished prompt."""
 
 
 class ApiError(Exception):
@@ -112,8 +118,10 @@ def make_api(state: ServeState):
         return {"object": "list", "data": data}
 
     @api.post("/v1/chat/completions", dependencies=auth)
-    async def chat(req: ChatRequest):
+    async def chat(req: ChatRequest, request: Request):
         _check_model(req.model, state.model_id)
+        if request.headers.get(RAG_HEADER, "").lower() == "off":
+            req.rag = False
         messages = [m.plain() for m in req.messages]
         hits = await state.embed_worker.run(state.rag.retrieve, messages) if uses_rag(state, req) else []
         if req.stream:
@@ -121,7 +129,7 @@ def make_api(state: ServeState):
             stream = ChatStream(state, req, messages, hits, include_usage=include_usage).start()
             return StreamingResponse(stream.events(), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-        text, stats, cites = await state.chat_worker.run(_complete, state, req, messages, hits)
+        text, stats, cites, given = await state.chat_worker.run(_complete, state, req, messages, hits)
         return {
             "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
             "object": "chat.completion",
@@ -131,6 +139,7 @@ def make_api(state: ServeState):
                          "finish_reason": finish_reason(stats.finish_reason)}],
             "usage": usage(stats),
             "citations": cites,
+            "sources": given,
         }
 
     @api.post("/v1/embeddings", dependencies=auth)
@@ -177,10 +186,15 @@ def citations(state: ServeState, gen: Any, text: str) -> list[dict]:
     return state.rag.citations(text, getattr(gen, "hits", None) or [])
 
 
+def sources(state: ServeState, gen: Any) -> list[dict]:
+    """Every numbered source the model was given (`citations` is the cited subset)."""
+    return state.rag.sources(getattr(gen, "hits", None) or [])
+
+
 def _complete(state: ServeState, req: ChatRequest, messages: list[dict], hits: list):
     gen = open_generation(state, req, messages, hits, threading.Event())
     text = gen.result()
-    return text, gen.stats, citations(state, gen, text)
+    return text, gen.stats, citations(state, gen, text), sources(state, gen)
 
 
 def _embed(embedder, texts: list[str]) -> tuple[list[list[float]], int]:

@@ -30,6 +30,9 @@ class Rag(Protocol):
     def citations(self, text: str, hits: list) -> list[dict]:
         """The sources the answer cites as [n], as JSON-ready dicts."""
 
+    def sources(self, hits: list) -> list[dict]:
+        """Every numbered source put in front of the model, as JSON-ready dicts."""
+
 
 class NoRag:
     """No knowledge index: plain chat, no citations."""
@@ -45,6 +48,9 @@ class NoRag:
     def citations(self, text: str, hits: list) -> list[dict]:
         return []
 
+    def sources(self, hits: list) -> list[dict]:
+        return []
+
     def close(self) -> None:
         pass
 
@@ -57,6 +63,12 @@ def split_turns(messages: list[dict], default_system: str) -> tuple[str, list[di
     question = turns[last]["content"] if last is not None else ""
     history = turns[:last] if last is not None else turns
     return ("\n\n".join(systems) or default_system), history, question
+
+
+def source_dict(n: int, hit: Any) -> dict:
+    """A knowledge hit as the API returns it (the same fields `bastion ask --json` prints)."""
+    return {"n": n, "path": hit.source, "heading": hit.heading, "lines": hit.lines, "start_line": hit.start_line,
+            "end_line": hit.end_line, "score": round(hit.score, 4), "kb": hit.kb}
 
 
 class KnowledgeRag:
@@ -106,13 +118,10 @@ class KnowledgeRag:
     def citations(self, text: str, hits: list) -> list[dict]:
         from app.knowledge.answer import cited_numbers
 
-        out = []
-        for n in cited_numbers(text):
-            if 1 <= n <= len(hits):
-                h = hits[n - 1]
-                out.append({"n": n, "path": h.source, "heading": h.heading, "lines": h.lines,
-                            "start_line": h.start_line, "end_line": h.end_line, "score": round(h.score, 4), "kb": h.kb})
-        return out
+        return [source_dict(n, hits[n - 1]) for n in cited_numbers(text) if 1 <= n <= len(hits)]
+
+    def sources(self, hits: list) -> list[dict]:
+        return [source_dict(n, h) for n, h in enumerate(hits, 1)]
 
     def close(self) -> None:
         self.retriever.close()

@@ -62,7 +62,7 @@ class ChatStream:
         return self._event([{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}], **extra)
 
     async def events(self) -> AsyncIterator[str]:
-        from app.serve.api import citations, finish_reason, usage
+        from app.serve.api import citations, finish_reason, sources, usage
 
         try:
             yield self._delta({"role": "assistant", "content": ""})
@@ -80,7 +80,8 @@ class ChatStream:
                 yield f"data: {json.dumps({'error': {'message': msg, 'type': 'server_error'}})}\n\n"
             elif item.gen is not None:
                 stats = item.gen.stats
-                yield self._delta({}, finish_reason(stats.finish_reason), citations=citations(self.state, item.gen, text))
+                yield self._delta({}, finish_reason(stats.finish_reason), citations=citations(self.state, item.gen, text),
+                                  sources=sources(self.state, item.gen))
                 if self.include_usage:
                     yield self._event([], usage=usage(stats))
             yield "data: [DONE]\n\n"

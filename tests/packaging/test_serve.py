@@ -33,7 +33,8 @@ def state(starter_bundle, tmp_path_factory):
     old = os.environ.get("BASTION_HOME")
     os.environ["BASTION_HOME"] = str(tmp_path_factory.mktemp("serve-home"))
     try:
-        st = build_state(load_settings(bundle=starter_bundle, engine={"temperature": 0.0, "max_tokens": 48}))
+        st = build_state(load_settings(bundle=starter_bundle, engine={"temperature": 0.0, "max_tokens": 48},
+                                       retrieval={"k": 2}))
     finally:
         if old is None:
             os.environ.pop("BASTION_HOME", None)
@@ -66,25 +67,56 @@ def test_chat_non_stream_with_citations_field(client, state):
     assert len(r.choices[0].message.content.strip()) > 5
     assert r.choices[0].finish_reason in ("stop", "length")
     assert 0 < r.usage.completion_tokens <= 24 and r.usage.prompt_tokens > 5
-    assert isinstance(r.model_extra["citations"], list)
-    if state.rag.enabled:  # the starter bundle carries the security notes: the answer cites them
-        assert r.model_extra["citations"], "RAG is on but nothing was cited"
+    cites, given = r.model_extra["citations"], r.model_extra["sources"]
+    assert isinstance(cites, list) and isinstance(given, list)
+    assert all(c in given for c in cites)  # a citation is always one of the numbered sources
+    if state.rag.enabled:  # the starter bundle indexes the security notes: the SQL injection note is given
+        assert given and [s["n"] for s in given] == list(range(1, len(given) + 1))
+        assert any("sql-injection" in s["path"] or "cwe-089" in s["path"] for s in given), given
+        assert r.usage.prompt_tokens > 100  # the sources were put in front of the model
+        plain = client.chat.completions.create(model="default", messages=Q, max_tokens=4, extra_body={"rag": False})
+        assert plain.model_extra["sources"] == [] and plain.usage.prompt_tokens < r.usage.prompt_tokens
 
 
-def test_chat_stream_matches_non_stream(client):
-    full = client.chat.completions.create(model="default", messages=Q, max_tokens=20, temperature=0)
-    pieces, extras, usage = [], [], None
-    for ch in client.chat.completions.create(model="default", messages=Q, max_tokens=20, temperature=0, stream=True,
-                                             stream_options={"include_usage": True}):
+def test_citations_map_to_the_numbered_sources():
+    from app.knowledge import Hit
+    from app.serve.rag import KnowledgeRag
+
+    hits = [Hit(id=str(i), text="t", source=f"notes/{i}.md", heading=f"H{i}", start_line=1, end_line=4, score=0.5)
+            for i in (1, 2, 3)]
+    rag = KnowledgeRag(retriever=None, system="s", k=3)
+    cites = rag.citations("Use parameterised queries [2]. Escape output as well [3][9].", hits)
+    assert [(c["n"], c["path"]) for c in cites] == [(2, "notes/2.md"), (3, "notes/3.md")]
+    assert [s["n"] for s in rag.sources(hits)] == [1, 2, 3] and rag.sources(hits)[0]["lines"] == "1-4"
+
+
+def _stream(client, max_tokens: int, **kw):
+    pieces, finals, usage = [], [], None
+    for ch in client.chat.completions.create(model="default", messages=Q, max_tokens=max_tokens, temperature=0,
+                                             stream=True, stream_options={"include_usage": True}, **kw):
         if ch.choices and ch.choices[0].delta.content:
             pieces.append(ch.choices[0].delta.content)
         if ch.model_extra and "citations" in ch.model_extra:
-            extras.append(ch.model_extra["citations"])
+            finals.append(ch.model_extra)
         usage = ch.usage or usage
+    return pieces, finals, usage
+
+
+def test_chat_stream_matches_non_stream(client):
+    plain = {"extra_body": {"rag": False}}  # a short prompt: greedy decoding is reproducible
+    full = client.chat.completions.create(model="default", messages=Q, max_tokens=20, temperature=0, **plain)
+    pieces, finals, usage = _stream(client, 20, **plain)
     assert len(pieces) > 3
     assert "".join(pieces) == full.choices[0].message.content  # greedy: same text either way
-    assert len(extras) == 1 and isinstance(extras[0], list)
+    assert len(finals) == 1 and finals[0]["citations"] == [] and finals[0]["sources"] == []
     assert usage is not None and usage.completion_tokens == len(pieces)
+
+
+def test_chat_stream_with_rag_ends_with_sources(client, state):
+    pieces, finals, _ = _stream(client, 8)
+    assert pieces and len(finals) == 1
+    assert all(c in finals[0]["sources"] for c in finals[0]["citations"])
+    assert bool(finals[0]["sources"]) == state.rag.enabled
 
 
 def test_json_schema_response_format(client):
@@ -124,7 +156,8 @@ def test_concurrent_requests_are_serialised_and_identical(client, state):
     served = state.chat_worker.served
 
     def one(_):
-        return client.chat.completions.create(model="default", messages=Q, max_tokens=16, temperature=0).choices[0].message.content
+        return client.chat.completions.create(model="default", messages=Q, max_tokens=16, temperature=0,
+                                              extra_body={"rag": False}).choices[0].message.content
 
     with ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(one, range(4)))
@@ -205,7 +238,7 @@ def test_remote_engine_streams_and_measures(server):
     assert len(pieces) > 3 and gen.text == "".join(pieces)
     assert gen.stats.ttft_s is not None and gen.stats.tokens_per_s > 0
     assert gen.stats.finish_reason in ("stop", "length")
-    assert isinstance(gen.extra.get("citations"), list)
+    assert gen.extra.get("citations") == [] and gen.extra.get("sources") == []  # the app does its own RAG
     assert eng.count_tokens("abcdefgh") == 2  # approximation: 4 characters per token
 
 
