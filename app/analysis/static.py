@@ -36,11 +36,13 @@ def scan(targets: dict[str, str], *, codes: dict[str, str] | None = None, max_by
     paths = sorted(targets)
     py = [p for p in paths if targets[p] == "python"]
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="bastion-alias-") as tmp:
-        # Semgrep picks rules by file suffix: give files without the right one (scripts found by
-        # their shebang, --lang overrides) a correctly named copy, and map results back.
+    with tempfile.TemporaryDirectory(prefix="bastion-scan-") as tmp:
+        # Semgrep gets one flat folder of copies named f<i>.<suffix of the language>: it picks rules
+        # by suffix (scripts found by their shebang and --lang overrides need the right one), one
+        # folder target is cheaper for it than thousands of file arguments, and no ignore file
+        # of its own can hide a file we chose to scan. Results are mapped back to the real paths.
         alias = _aliases(paths, targets, codes or {}, Path(tmp))
-        procs = semgrep_runner.start([alias.get(p, p) for p in paths], max_bytes=max_bytes)
+        procs = semgrep_runner.start([tmp], max_bytes=max_bytes)
         b_hits, b_notes = [], {}
         if py:
             b_hits, b_notes = bandit_runner.run(py)
@@ -71,14 +73,14 @@ def scan(targets: dict[str, str], *, codes: dict[str, str] | None = None, max_by
 
 
 def _aliases(paths: list[str], targets: dict[str, str], codes: dict[str, str], tmp: Path) -> dict[str, str]:
+    """Copy each target to tmp/f<i>.<suffix>; returns real path -> copy."""
     from app.analysis.languages import LANGUAGES, SUFFIXES
 
     out: dict[str, str] = {}
     for i, p in enumerate(paths):
         lang = targets[p]
-        if SUFFIXES.get(Path(p).suffix.lower()) == lang or lang not in LANGUAGES:
-            continue
-        dst = tmp / f"f{i}{LANGUAGES[lang]}"
+        suffix = Path(p).suffix.lower() if SUFFIXES.get(Path(p).suffix.lower()) == lang else LANGUAGES.get(lang, ".txt")
+        dst = tmp / f"f{i}{suffix}"
         try:
             text = codes.get(p)
             if text is None:
