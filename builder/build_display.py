@@ -28,6 +28,7 @@ class BuildDisplay:
         self.started: dict[str, float] = {}
 
     def __enter__(self) -> "BuildDisplay":
+        _quiet_library_bars()
         self.progress.start()
         return self
 
@@ -64,3 +65,19 @@ class BuildDisplay:
         from rich.console import Console
 
         Console().print(Panel(Markdown(markdown), title="builder build", border_style="green"))
+
+
+def _quiet_library_bars() -> None:
+    """transformers/datasets draw their own tqdm bars; the build display replaces them."""
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except ImportError:
+        pass
+    try:
+        import datasets
+
+        datasets.disable_progress_bars()
+    except ImportError:
+        pass

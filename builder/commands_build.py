@@ -127,6 +127,7 @@ def register(cli: typer.Typer) -> None:
         train_steps: Optional[int] = typer.Option(None, "--train-steps", help="Override train.max_steps (quick runs)."),
         embed_steps: int = typer.Option(-1, "--embed-steps", help="Stop embedder training after this many steps."),
         eval_items: Optional[int] = typer.Option(None, "--eval-items", help="Held-out instruction items to score."),
+        eval_new_tokens: Optional[int] = typer.Option(None, "--eval-new-tokens", help="Longest generated answer in the eval stage."),
         llama_cpp_dir: Optional[Path] = typer.Option(None, "--llama-cpp-dir", help="Use this llama.cpp checkout's converter."),
         force: bool = ForceOpt,
         as_json: bool = JsonOpt,
@@ -142,7 +143,7 @@ def register(cli: typer.Typer) -> None:
                                bundle_out=bundle_out, llama_cpp_dir=llama_cpp_dir,
                                train_overrides={"max_steps": train_steps} if train_steps else None,
                                embed_overrides={"max_steps": embed_steps},
-                               eval_options={"max_items": eval_items} if eval_items else None,
+                               eval_options={"max_items": eval_items, "max_new_tokens": eval_new_tokens},
                                progress=display.message, on_stage_done=display.done)
         if as_json:
             typer.echo((result.run / "summary.json").read_text(encoding="utf-8"))
