@@ -36,7 +36,9 @@ def test_tiny_build_end_to_end(tmp_path):
     summary = json.loads((run / "summary.json").read_text())
     bundle = Path(summary["bundle"])
     assert bundle == run / "bundle" / "smollm2-135m"
-    assert "Bundle" in res.output and str(bundle) in res.output.replace("\n", "")
+    assert "Bundle" in res.output and "verified" in res.output  # the one-page summary was shown
+    page = (run / "summary.md").read_text()
+    assert str(bundle) in page and "Embedder" in page and "LoRA fine-tune" in page
     assert verify_bundle(bundle, full=True) == []
     out = CliRunner().invoke(bastion, ["bundle", "verify", str(bundle)])
     assert out.exit_code == 0, out.output
