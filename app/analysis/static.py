@@ -120,7 +120,8 @@ def _finding(h: Hit, ev: Evidence, code: str) -> Finding:
     if h.autofix is not None and h.start_offset is not None and h.end_offset is not None:
         raw = code.encode("utf-8")
         patched = (raw[: h.start_offset] + h.autofix.encode("utf-8") + raw[h.end_offset:]).decode("utf-8", "replace")
-        fix = Fix(hint=h.fix_hint, code=patched, author="rule")
+        if patched != code:  # a rule's mechanical fix (fix-regex); verified like any other patch
+            fix = Fix(hint=h.fix_hint, code=patched, author="rule")
     return Finding(
         analysis=h.message,
         label=h.label if h.label in ("low", "medium", "high", "critical") else "medium",

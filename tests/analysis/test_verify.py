@@ -59,3 +59,11 @@ def test_static_only_report_has_hint_but_no_patch(report):
 def test_splice_keeps_indentation():
     code = "def f():\n    a = 1\n    b = 2\n"
     assert splice(code, 2, 2, "a = 3") == "def f():\n    a = 3\n    b = 2\n"
+
+
+def test_rule_fix_is_applied_and_verified_in_static_only_mode():
+    rep = analyze_code("import yaml\n\ndef load(blob):\n    return yaml.load(blob)\n", use_model=False)
+    f = rep.findings[0]
+    assert f.risk.cwe_id == "CWE-502" and f.fix.author == "rule"
+    assert "yaml.safe_load(blob)" in f.fix.code and f.fix.verified, f.fix.notes
+    assert "+    return yaml.safe_load(blob)" in f.fix.diff
