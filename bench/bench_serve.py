@@ -63,14 +63,15 @@ def start_server(bundle: Path | None, port: int, queue: int) -> subprocess.Popen
     raise SystemExit("bastion serve did not come up in 180 s")
 
 
-def one_request(client, i: int, max_tokens: int) -> tuple[float, float | None, int]:
+def one_request(client, i: int, max_tokens: int, rag: bool = True) -> tuple[float, float | None, int]:
     """(latency, ttft, completion tokens) for one streamed completion."""
     t0 = time.perf_counter()
     ttft = None
     tokens = 0
     stream = client.chat.completions.create(
         model="default", messages=[{"role": "user", "content": QUESTIONS[i % len(QUESTIONS)]}],
-        max_tokens=max_tokens, temperature=0.0, stream=True, stream_options={"include_usage": True})
+        max_tokens=max_tokens, temperature=0.0, stream=True, stream_options={"include_usage": True},
+        extra_body=None if rag else {"rag": False})
     for ch in stream:
         if ch.choices and ch.choices[0].delta.content and ttft is None:
             ttft = time.perf_counter() - t0
@@ -79,7 +80,7 @@ def one_request(client, i: int, max_tokens: int) -> tuple[float, float | None, i
     return time.perf_counter() - t0, ttft, tokens
 
 
-def level(url: str, n: int, requests: int, max_tokens: int, time_limit: float) -> dict:
+def level(url: str, n: int, requests: int, max_tokens: int, time_limit: float, rag: bool = True) -> dict:
     import openai
 
     client = openai.OpenAI(base_url=url, api_key="bench", max_retries=0, timeout=600)
@@ -96,7 +97,7 @@ def level(url: str, n: int, requests: int, max_tokens: int, time_limit: float) -
             if i is None or time.perf_counter() - t_start > time_limit:
                 return
             try:
-                r = one_request(client, i, max_tokens)
+                r = one_request(client, i, max_tokens, rag)
             except Exception as exc:  # a 429 or a dropped connection is a result too
                 with lock:
                     errors.append(exc.__class__.__name__)
@@ -128,6 +129,7 @@ def main() -> None:
     ap.add_argument("--max-tokens", type=int, default=32)
     ap.add_argument("--time-limit", type=float, default=120.0, help="seconds per level before no new request starts")
     ap.add_argument("--queue", type=int, default=16)
+    ap.add_argument("--no-rag", action="store_true", help="plain chat (no retrieval, short prompts)")
     args = ap.parse_args()
 
     port = free_port()
@@ -135,13 +137,14 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}/v1"
     try:
         level(url, 1, 1, 8, 60)  # warm-up: first-request costs (grammar, caches) out of the figures
-        rows = [level(url, int(n), max(args.requests, int(n)), args.max_tokens, args.time_limit)
+        rows = [level(url, int(n), max(args.requests, int(n)), args.max_tokens, args.time_limit, not args.no_rag)
                 for n in args.clients.split(",")]
     finally:
         proc.terminate()
         proc.wait(timeout=30)
     base = rows[0]["req_per_s"] or float("nan")
-    print(f"bastion serve on 127.0.0.1, {args.max_tokens} max tokens/answer, {args.requests} requests per level")
+    print(f"bastion serve on 127.0.0.1, {'plain chat' if args.no_rag else 'RAG'}, {args.max_tokens} max tokens/answer, "
+          f"{args.requests} requests per level; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"{'clients':>7} {'done':>5} {'err':>4} {'req/s':>7} {'tok/s':>7} {'p50 s':>7} {'p95 s':>7} "
           f"{'ttft50':>7} {'ttft95':>7} {'vs 1 client':>11}")
     for r in rows:

@@ -70,6 +70,18 @@ def test_verifier_refuses_another_python(tmp_path):
     assert r.returncode == 1 and "built for python 2.7" in r.stderr
 
 
+def test_kit_as_one_tar_verifies_after_extraction(tmp_path):
+    import tarfile
+
+    from builder.kit import _tar_dir
+
+    arc = _tar_dir(_mini_kit(tmp_path / "bastion-kit"))
+    assert arc == tmp_path / "bastion-kit.tar"
+    with tarfile.open(arc) as tar:
+        tar.extractall(tmp_path / "laptop", filter="data")
+    assert _verify(tmp_path / "laptop" / "bastion-kit").returncode == 0
+
+
 def test_component_names():
     assert _component("wheels/bastion-0.1.0-py3-none-any.whl") == "bastion"
     assert _component("wheels/llama_cpp_python-0.3.36-py3-none-linux_x86_64.whl") == "llama-cpp-python"
