@@ -23,6 +23,16 @@ def tui_bundle(request) -> Path:
     return Path(prebuilt) if prebuilt else request.getfixturevalue("starter_bundle")
 
 
+@pytest.fixture
+def tui_bundle_copy(tui_bundle, tmp_path) -> Path:
+    """A writable copy of the starter bundle, for tests that damage it."""
+    import shutil
+
+    dst = tmp_path / "bundle"
+    shutil.copytree(tui_bundle, dst)
+    return dst
+
+
 @pytest.fixture(scope="session")
 def loaded_bundle(tui_bundle):
     from app.bundle import load_bundle
