@@ -5,7 +5,7 @@ Public API (stable names; the TUI and the CLI use only these):
     analyze_code(code, *, language=None, filename=None, engine=None, use_model=True, cancel=None,
                  use_static=True, max_bytes=2_000_000) -> Report
         Analyse one snippet. `language` overrides detection (python, javascript, typescript, php,
-        java, c, cpp, bash; aliases like 'js', 'sh'). `engine` is a chat engine (`LlamaEngine`);
+        java, c, cpp, bash, go; aliases like 'js', 'sh'). `engine` is a chat engine (`LlamaEngine`);
         with `use_model=False` or no engine it is static-only (fast). `cancel` is a
         threading.Event checked between stages and during generation. Raises `BastionError` for
         empty, binary, oversized or unknown-language input.

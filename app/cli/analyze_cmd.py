@@ -40,7 +40,7 @@ def analyze(
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
     fail_on: FailOn = typer.Option(FailOn.never, "--fail-on", help="Exit 3 when a finding is at or above this label."),
     no_model: bool = typer.Option(False, "--no-model", help="Static rules only (fast; no model explanation or patch)."),
-    lang: Optional[str] = typer.Option(None, "--lang", help="Language override: python, javascript, typescript, php, java, c, cpp, bash."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="Language override: python, javascript, typescript, php, java, c, cpp, bash, go."),
     as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the output to this file instead of stdout."),
     bundle: Optional[Path] = typer.Option(None, "--bundle", help="Bundle directory for the model (default: settings)."),
