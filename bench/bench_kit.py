@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,9 +31,17 @@ def main() -> None:
     ap.add_argument("--bundle", type=Path, default=None)
     ap.add_argument("--extras", default="")
     ap.add_argument("--kit", type=Path, default=None, help="time the install of an existing kit")
+    ap.add_argument("--keep", action="store_true", help="keep the kit and the venv (default: delete them)")
     args = ap.parse_args()
-
     work = Path(tempfile.mkdtemp(prefix="bench-kit-"))
+    try:
+        run(args, work)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def run(args, work: Path) -> None:
     if args.kit:
         kit, build_s = args.kit, float("nan")
     else:
