@@ -186,6 +186,29 @@ def test_full_queue_answers_429(server, state):
         state.chat_worker.max_pending = old
 
 
+def test_client_disconnect_stops_decoding(server, state, monkeypatch):
+    seen = []
+    real_chat = state.engine.chat
+
+    def spy(*args, **kw):  # the real engine; only remembers the Generation it returns
+        gen = real_chat(*args, **kw)
+        seen.append(gen)
+        return gen
+
+    monkeypatch.setattr(state.engine, "chat", spy)
+    body = {"messages": [{"role": "user", "content": "Write a long essay on web security with many sections."}],
+            "max_tokens": 400, "temperature": 0, "stream": True, "rag": False}
+    with httpx.stream("POST", f"{server.url}/chat/completions", json=body, timeout=120) as r:
+        events = 0
+        for line in r.iter_lines():
+            events += line.startswith("data:")
+            if events == 4:
+                break  # the client goes away mid-answer
+    state.chat_worker.submit(lambda: None).result(timeout=300)  # runs once the engine thread is free
+    assert seen and seen[-1].stats.cancelled, "decoding went on after the client left"
+    assert seen[-1].stats.completion_tokens < 400
+
+
 def test_api_key_required_and_checked(state):
     srv = BackgroundServer(_with_key(state)).start()
     try:
