@@ -33,6 +33,10 @@ class Issue:
         return f"{self.file}:{self.line}: field {self.field!r}: {self.message}"
 
 
+class NotForThisStage(Exception):
+    """A valid record meant for another stage (retrieval triplets go to the embedder stage)."""
+
+
 class RecordError(ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
@@ -174,6 +178,8 @@ def normalise(rec: object, *, source: str, line: int, domain: str) -> Example:
     """One raw record -> Example, or RecordError naming the field."""
     if not isinstance(rec, dict):
         raise RecordError("-", f"expected an object, got {type(rec).__name__}")
+    if "query" in rec and any(k in rec for k in ("pos", "positive", "neg", "negative")):
+        raise NotForThisStage("triplet")
     fmt = detect_format(rec)
     if fmt is None:
         raise RecordError("-", "unrecognised record: expected instruction/output, conversations, messages, prompt/response or text")

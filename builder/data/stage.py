@@ -11,7 +11,7 @@ from typing import Sequence
 from app.atomic import write_text
 from app.errors import BastionError
 from builder.data import clean, mix, readers
-from builder.data.records import Example, Issue, RecordError, normalise
+from builder.data.records import Example, Issue, NotForThisStage, RecordError, normalise
 from builder.profiles import Profile
 from builder.rundir import Progress, RunDir, StageResult
 
@@ -38,8 +38,11 @@ def _source_name(path: Path) -> str:
 
 
 def collect(inputs: Sequence[str], *, strict: bool, allow_pickle: bool, max_chars: int
-            ) -> tuple[list[Example], list[Issue], list[Path]]:
-    """Read every input; bad records become Issues (or a BastionError under strict)."""
+            ) -> tuple[list[Example], list[Issue], list[Path], int]:
+    """Read every input; bad records become Issues (or a BastionError under strict).
+
+    Retrieval triplets (query + pos/neg) are counted and left to the embedder stage."""
+    other = 0
     examples: list[Example] = []
     issues: list[Issue] = []
     files: list[Path] = []
@@ -59,13 +62,15 @@ def collect(inputs: Sequence[str], *, strict: bool, allow_pickle: bool, max_char
                     if isinstance(raw, readers.BadLine):
                         raise RecordError("-", str(raw))
                     examples.append(normalise(raw, source=source, line=line, domain=domain))
+                except NotForThisStage:
+                    other += 1
                 except RecordError as exc:
                     issue = Issue(source, line, exc.field, str(exc))
                     if strict:
                         raise BastionError(f"bad record at {issue}",
                                            hint="fix or remove that record, or run without --strict to skip bad records") from None
                     issues.append(issue)
-    return examples, issues, files
+    return examples, issues, files, other
 
 
 def _scrub(ex: Example, counts: Counter) -> None:
@@ -100,7 +105,7 @@ def run_data(run: RunDir, profile: Profile, *, inputs: Sequence[str] | None = No
         return st.result()
     dc = profile.data
     progress(f"data: reading {len(inputs)} input(s)")
-    examples, issues, files = collect(inputs, strict=strict, allow_pickle=allow_pickle, max_chars=dc.max_chars)
+    examples, issues, files, triplets = collect(inputs, strict=strict, allow_pickle=allow_pickle, max_chars=dc.max_chars)
     st.begin(config=cfg, inputs=hashable)
     read_counts = Counter(e.source for e in examples)
     for i in issues[:20]:
@@ -160,6 +165,7 @@ def run_data(run: RunDir, profile: Profile, *, inputs: Sequence[str] | None = No
         "records_read": sum(read_counts.values()),
         "read_per_source": dict(read_counts),
         "bad_records": len(issues),
+        "triplets_left_for_embed_stage": triplets,
         "issues": [vars(i) for i in issues[:MAX_ISSUES_IN_REPORT]],
         "secrets_scrubbed": sum(secrets.values()),
         "secrets_by_kind": dict(secrets),

@@ -146,3 +146,12 @@ def test_scrub_and_near_duplicates():
     assert "ghp_" not in text and "abcd1234abcd1234abcd" not in text
     base = " ".join(f"word{i}" for i in range(60))
     assert near_duplicates([base, base + " extra", "something else entirely " * 5], 0.9) == [1]
+
+
+def test_triplets_are_left_for_the_embedder_stage(tmp_path, profile):
+    trip = tmp_path / "triplets.jsonl"
+    trip.write_text(json.dumps({"query": "what is xss", "pos": "Cross-site scripting ...", "neg": ["Port 22 ..."]}) + "\n")
+    res = run_data(RunDir(tmp_path / "run", profile=profile.name), profile,
+                   inputs=[str(SAMPLE_DIR / "security"), str(trip)], strict=True)
+    rep = json.loads((res.dir / "data_report.json").read_text())
+    assert rep["triplets_left_for_embed_stage"] == 1 and rep["bad_records"] == 0

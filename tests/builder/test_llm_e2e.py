@@ -175,9 +175,11 @@ def test_killed_train_stage_resumes_from_checkpoint(tiny_run, profile, tmp_path)
     assert res.summary["resumed_from"] in ("checkpoint-2", "checkpoint-4")
     assert res.summary["global_step"] == 4
     assert json.loads((run.root / "train" / "meta.json").read_text())["status"] == "complete"
-    # a changed config does not resume: it starts over
-    assert run.stage("train").is_fresh(config=json.loads((run.root / "train" / "meta.json").read_text())["config"],
-                                       inputs=[run.root / "data" / "train.jsonl", run.root / "data" / "val.jsonl"])
+    # the finished stage is fresh for its own config, stale for any other
+    cfg = json.loads((run.root / "train" / "meta.json").read_text())["config"]
+    inputs = [run.root / "data" / "train.jsonl", run.root / "data" / "val.jsonl"]
+    assert run.stage("train").is_fresh(config=cfg, inputs=inputs)
+    assert not run.stage("train").is_fresh(config=dict(cfg, backend="other"), inputs=inputs)
 
 
 def test_distributed_two_cpu_processes(tiny_run, profile, tmp_path):
@@ -185,7 +187,7 @@ def test_distributed_two_cpu_processes(tiny_run, profile, tmp_path):
     run = _fork_run(tiny_run, tmp_path / "run", profile)
     torchrun = Path(sys.executable).with_name("torchrun")
     cmd = [str(torchrun), "--standalone", "--nproc_per_node", "2", "-m", "builder", "train", "--profile", profile.name,
-           "--run", str(run.root), "--backend", "hf", "--max-steps", "2", "--json"]
+           "--out", str(run.root), "--backend", "hf", "--max-steps", "2", "--json"]
     proc = subprocess.run(cmd, env=_env(OMP_NUM_THREADS="1"), capture_output=True, text=True, timeout=580)
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = json.loads((run.root / "train" / "meta.json").read_text())["summary"]
