@@ -107,6 +107,8 @@ def bench_model(bundle: Path, n: int) -> dict:
             langs.add(c["lang"])
     picked = picked[:n]
     per, model_s, tps, toks = [], [], [], []
+    verdicts = {"confirm": 0, "dispute": 0, "none": 0}
+    patches = {"model_proposed": 0, "model_verified": 0, "rule_proposed": 0, "rule_verified": 0, "model_only_findings": 0}
     for c in picked:
         path = data / c["file"]
         t0 = time.perf_counter()
@@ -116,6 +118,14 @@ def bench_model(bundle: Path, n: int) -> dict:
         if rep.timings.get("model_tokens_per_s"):
             tps.append(rep.timings["model_tokens_per_s"])
         toks.append(rep.timings.get("model_tokens", 0))
+        for f in rep.findings:
+            if f.source == "model":
+                patches["model_only_findings"] += 1
+                continue
+            verdicts[f.model_verdict or "none"] += 1
+            if f.fix.code is not None:
+                patches[f"{f.fix.author}_proposed"] += 1
+                patches[f"{f.fix.author}_verified"] += f.fix.verified
         print(f"  {c['id']}: {per[-1]:.1f}s total, model {model_s[-1]:.1f}s, {toks[-1]:.0f} tokens", file=sys.stderr)
 
     def pct(xs, q):
@@ -126,7 +136,8 @@ def bench_model(bundle: Path, n: int) -> dict:
             "s_per_snippet_p50": pct(per, 0.5), "s_per_snippet_p95": pct(per, 0.95),
             "model_s_p50": pct(model_s, 0.5), "model_s_p95": pct(model_s, 0.95),
             "tokens_per_s_mean": round(statistics.mean(tps), 2) if tps else None,
-            "completion_tokens_mean": round(statistics.mean(toks), 1) if toks else None}
+            "completion_tokens_mean": round(statistics.mean(toks), 1) if toks else None,
+            "static_findings_model_verdicts": verdicts, "patches": patches}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -137,23 +148,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bundle", type=Path, default=Path("/tmp/bh/bundles/starter"))
     ap.add_argument("--snippets", type=int, default=6)
     ap.add_argument("--skip-model", action="store_true")
+    ap.add_argument("--skip-static", action="store_true")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     os.environ.setdefault("BASTION_HOME", "/tmp/bastion-bench-home")
     out = {"cpus": os.cpu_count()}
-    s = out["static"] = bench_static(args.tree.resolve(), args.repeat)
-    print(f"static-only on {s['tree']}: {s['files']} files, {s['lines']} lines, {s['findings']} findings")
-    print(f"  bastion analyze_path: {s['ours_s']}s = {s['files_per_s']} files/s, {s['lines_per_s']} lines/s")
-    print(f"  direct: semgrep {s['semgrep_direct_s']}s ({s.get('semgrep_direct_files')} files), "
-          f"bandit {s['bandit_direct_s']}s")
-    print(f"  overhead ratio vs running both directly one after the other: {s['overhead_vs_sequential_direct']} "
-          f"(vs the slower one alone: {s['overhead_vs_slowest_direct']})")
+    if not args.skip_static:
+        s = out["static"] = bench_static(args.tree.resolve(), args.repeat)
+        print(f"static-only on {s['tree']}: {s['files']} files, {s['lines']} lines, {s['findings']} findings")
+        print(f"  bastion analyze_path: {s['ours_s']}s = {s['files_per_s']} files/s, {s['lines_per_s']} lines/s")
+        print(f"  direct: semgrep {s['semgrep_direct_s']}s ({s.get('semgrep_direct_files')} files), "
+              f"bandit {s['bandit_direct_s']}s")
+        print(f"  overhead ratio vs running both directly one after the other: {s['overhead_vs_sequential_direct']} "
+              f"(vs the slower one alone: {s['overhead_vs_slowest_direct']})")
     if not args.skip_model:
         m = out["model"] = bench_model(args.bundle, args.snippets)
         print(f"model mode ({m['bundle']}, {m['snippets']} snippets, load {m['load_s']}s): "
               f"{m['s_per_snippet_p50']}s p50 / {m['s_per_snippet_p95']}s p95 per snippet "
               f"(model part {m['model_s_p50']}s / {m['model_s_p95']}s), {m['tokens_per_s_mean']} tokens/s, "
               f"{m['completion_tokens_mean']} tokens per answer")
+        print(f"  model verdicts on static findings: {m['static_findings_model_verdicts']}; patches: {m['patches']}")
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
     return 0

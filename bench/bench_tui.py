@@ -63,7 +63,7 @@ def cold_start(bundle: Path, runs: int) -> dict:
         session = f"bench-{uuid.uuid4().hex[:8]}"
         t0 = time.perf_counter()
         subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "36",
-                        f"env BASTION_HOME={home} {BIN}"], check=True)
+                        f"env BASTION_HOME={home} {BIN}; sleep 30"], check=True)
         t_paint = t_ready = None
         deadline = time.perf_counter() + 120
         while time.perf_counter() < deadline and t_ready is None:
@@ -74,6 +74,8 @@ def cold_start(bundle: Path, runs: int) -> dict:
             if "ready │" in screen:
                 t_ready = now - t0
             time.sleep(0.01)
+        if t_ready is None:
+            print("bastion did not become ready; screen was:\n" + _capture(session), file=sys.stderr)
         time.sleep(1.0)  # idle
         pane_pid = int(subprocess.run(["tmux", "list-panes", "-t", session, "-F", "#{pane_pid}"],
                                       capture_output=True, text=True).stdout.split()[0])
