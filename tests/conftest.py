@@ -10,6 +10,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# llama.cpp's OpenMP threads spin while waiting; with the engine, the embedder and server
+# subprocesses sharing two cores, spinning threads starve the ones doing work (a 24 ms
+# query embedding took 1.9 s). Set before llama_cpp is imported; subprocesses inherit it.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 
 def _has_cuda() -> bool:
     try:
