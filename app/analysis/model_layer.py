@@ -205,12 +205,16 @@ def _apply(f: Finding, r: dict, code: str) -> None:
     if verdict not in ("confirm", "dispute"):
         return
     f.model_verdict = verdict
-    f.model_reason = str(r.get("reason", "")).strip()
-    if verdict == "confirm":
-        f.source = "both"
-        f.confidence = round(min(0.97, f.confidence + 0.03), 2)
-    else:  # disputed: still reported, still counted, with less confidence
-        f.confidence = round(max(0.5, f.confidence - 0.15), 2)
+    reason = str(r.get("reason", "")).strip()
+    if len(reason.split()) < 3 or degenerate(reason):
+        f.model_reason = f"(no usable reason given: {reason[:60]!r})"  # recorded, but moves nothing
+    else:
+        f.model_reason = reason
+        if verdict == "confirm":
+            f.source = "both"
+            f.confidence = round(min(0.97, f.confidence + 0.03), 2)
+        else:  # disputed: still reported, still counted, with less confidence
+            f.confidence = round(max(0.5, f.confidence - 0.15), 2)
     expl = str(r.get("explanation", "")).strip()
     if len(expl) >= 20 and not degenerate(expl):
         f.analysis = expl

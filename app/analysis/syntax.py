@@ -56,7 +56,10 @@ def _tool(language: str) -> tuple[str, list[str]] | None:
     if language == "php":
         p = shutil.which("php")
         return ("php -l", [p, "-l"]) if p else None
+    if language == "java":
+        j = shutil.which("javac")
+        return ("javac (parse only)", [j, "--should-stop=ifNoError=PARSE", "--should-stop=ifError=PARSE", "-d", "."]) if j else None
     if language in ("c", "cpp"):
         cc = shutil.which("gcc" if language == "c" else "g++")
         return (f"{Path(cc).name} -fsyntax-only", [cc, "-fsyntax-only", "-w"]) if cc else None
-    return None  # typescript, java: no offline checker assumed
+    return None  # typescript, go: no offline checker assumed

@@ -49,45 +49,42 @@ def verify(items: list[tuple[str, str, str | None, list[Finding], Finding]]) -> 
             Path(p).write_text(f.fix.code, encoding="utf-8")
             targets[p], codes[p] = lang, f.fix.code
         res = static.scan(targets, codes=codes)
+        baseline: dict[tuple[str, str], bool | None] = {}
         for i, (code, lang, _name, all_findings, f) in enumerate(todo):
             p = str(Path(tmp) / f"fix{i}{LANGUAGES.get(lang, '.txt')}")
-            _judge(f, lang, _rule_counts(all_findings), res.findings.get(p, []), res.notes.get(p, []), code)
+            if (code, lang) not in baseline:  # a checker that rejects the original cannot judge the patch
+                baseline[(code, lang)] = syntax.check(code, lang).ok
+            _judge(f, lang, _rule_counts(all_findings), res.findings.get(p, []), res.notes.get(p, []), code,
+                   original_parses=baseline[(code, lang)])
 
 
 _CALL = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
 _KEYWORDS = {"if", "for", "while", "switch", "return", "catch", "elif", "print", "sizeof", "function"}
 
 
-def dropped_calls(original: str, patched: str, line: int, end_line: int) -> list[str]:
-    """Calls on the flagged lines that are gone from the patched code (the fix deleted the code, not fixed it)."""
-    flagged = "\n".join(original.splitlines()[max(0, line - 1) : max(line, end_line)])
-    calls = {c for c in _CALL.findall(flagged) if c not in _KEYWORDS}
-    return sorted(c for c in calls if not re.search(rf"\b{re.escape(c)}\b", patched))
-
-
 def _judge(f: Finding, lang: str, before: Counter, after_findings: list[Finding], scan_notes: list[str],
-           original: str = "") -> None:
+           original: str = "", original_parses: bool | None = True) -> None:
     notes: list[str] = []
     ok = True
     end = f.evidence[0].end_line if f.evidence else f.line
-    gone = dropped_calls(original, f.fix.code or "", f.line, end)
     flagged_calls = set(_CALL.findall("\n".join(original.splitlines()[max(0, f.line - 1) : max(f.line, end)]))) - _KEYWORDS
     added = "\n".join(l[1:] for l in f.fix.diff.splitlines() if l.startswith("+") and not l.startswith("+++"))
-    if original and f.fix.author == "model" and flagged_calls and set(gone) >= flagged_calls and not _CALL.search(added):
+    if original and f.fix.author == "model" and flagged_calls and not _CALL.search(added):
         ok = False
-        notes.append(f"the patch removes the flagged call(s) ({', '.join(gone)}) instead of fixing them")
-    if f.fix.code is not None and f.fix.code.strip() == "":
-        ok = False
-        notes.append("the patch deletes all the code")
+        notes.append(f"the patch removes the flagged call(s) ({', '.join(sorted(flagged_calls))}) instead of fixing them")
     if not f.fix.diff:
         ok = False
         notes.append("the patch changes nothing")
     syn = syntax.check(f.fix.code or "", lang)
+    if syn.ok is not None and original_parses is not True:
+        syn = syntax.SyntaxResult(None, syn.checker, f"{syn.checker} rejects the original code too (missing headers or "
+                                  "libraries?), so it cannot judge the patch")
     if syn.ok is False:
         ok = False
         notes.append(f"does not parse ({syn.checker}): {syn.message}")
     elif syn.ok is None:
-        notes.append(f"syntax not checked: {syn.message}")
+        ok = False
+        notes.append(f"syntax not checked ({syn.message}), so not verified")
     else:
         notes.append(f"parses ({syn.checker})")
     after = _rule_counts(after_findings)

@@ -29,13 +29,33 @@ def _with_fix(report, new_line: str):
     return f
 
 
+TS = """import { execSync } from 'node:child_process';
+
+export function clone(url: string): void {
+  execSync(`git clone ${url} /srv/repo`);
+}
+"""
+
+
 def test_fixes_are_judged_in_one_batch(report):
     assert report.top_cwe == "CWE-78"
     good = _with_fix(report, 'subprocess.call(["tar", "czf", "/srv/backup/out.tgz", name])')
     still = _with_fix(report, 'subprocess.call("tar czf /srv/backup/out.tgz " + name + " ", shell=True)')
     broken = _with_fix(report, 'subprocess.call(["tar", "czf", name')
     deleted = _with_fix(report, 'pass')
-    verify([(report.code, "python", None, report.findings, f) for f in (good, still, broken, deleted)])
+    ts = analyze_code(TS, language="typescript", use_model=False)
+    ts_fix = ts.findings[0].model_copy(deep=True)
+    ts_fix.fix = Fix(code=splice(TS, ts_fix.line, ts_fix.line, "10"), author="model")  # what SmolLM2 once wrote
+    ts_good = ts.findings[0].model_copy(deep=True)
+    ts_good.fix = Fix(code=splice(TS, ts_good.line, ts_good.line, "execFileSync('git', ['clone', url, '/srv/repo']);"),
+                      author="model")
+    verify([(report.code, "python", None, report.findings, f) for f in (good, still, broken, deleted)]
+           + [(TS, "typescript", None, ts.findings, f) for f in (ts_fix, ts_good)])
+
+    assert not ts_fix.fix.verified  # execSync still appears in the import line: the check looks at the patch itself
+    assert any("removes the flagged call" in n for n in ts_fix.fix.notes), ts_fix.fix.notes
+    assert not ts_good.fix.verified  # rule no longer fires, but no TypeScript parser here: never "verified"
+    assert any("syntax not checked" in n for n in ts_good.fix.notes) and any("no longer fire" not in n for n in ts_good.fix.notes)
 
     assert good.fix.verified, good.fix.notes
     assert "+    subprocess.call([\"tar\"" in good.fix.diff
@@ -67,3 +87,20 @@ def test_rule_fix_is_applied_and_verified_in_static_only_mode():
     assert f.risk.cwe_id == "CWE-502" and f.fix.author == "rule"
     assert "yaml.safe_load(blob)" in f.fix.code and f.fix.verified, f.fix.notes
     assert "+    return yaml.safe_load(blob)" in f.fix.diff
+
+
+@pytest.mark.parametrize("lang,good,bad", [
+    ("python", "x = 1\n", "x = (\n"),
+    ("bash", "echo hi\n", "if then fi\n"),
+    ("javascript", "const a = 1;\n", "const = ;\n"),
+    ("java", "import javax.nope.Missing;\nclass A extends Missing { void f() { g(); } }\n", "class A { void f() { int x = ; } }\n"),
+    ("c", "int main(void) { return 0; }\n", "int main(void) { return 0 }\n"),
+])
+def test_syntax_checkers(lang, good, bad):
+    from app.analysis.syntax import check
+
+    ok, ko = check(good, lang), check(bad, lang)
+    if ok.ok is None:
+        pytest.skip(f"no {lang} checker on this machine: {ok.message}")
+    assert ok.ok is True, ok.message
+    assert ko.ok is False and ko.message
