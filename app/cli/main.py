@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from app.cli import ask_cmd, bundle_cmd, doctor_cmd
+from app.cli import analyze_cmd, ask_cmd, bundle_cmd, doctor_cmd, knowledge_cmd, serve_cmd
 
 cli = typer.Typer(
     name="bastion",
@@ -36,17 +36,8 @@ def _root(
         open_tui()
 
 
-ask_cmd.register(cli)
-bundle_cmd.register(cli)
-doctor_cmd.register(cli)
-for _optional in ("analyze_cmd", "knowledge_cmd", "serve_cmd"):
-    try:
-        _mod = __import__(f"app.cli.{_optional}", fromlist=["register"])
-    except ModuleNotFoundError as _exc:  # a command module not written yet
-        if _exc.name != f"app.cli.{_optional}":
-            raise
-    else:
-        _mod.register(cli)
+for _module in (ask_cmd, knowledge_cmd, analyze_cmd, bundle_cmd, serve_cmd, doctor_cmd):
+    _module.register(cli)
 
 
 def run() -> None:
