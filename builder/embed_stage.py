@@ -19,7 +19,7 @@ from app.atomic import write_text
 from app.errors import BastionError
 from builder import embed as E
 from builder.profiles import EmbedConfig, Profile
-from builder.retrieval_metrics import evaluate_retrieval
+from builder.retrieval_metrics import evaluate_retrieval, read_questions
 from builder.rundir import RunDir, StageResult
 from builder.triplets import (
     Triplet,
@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 STAGE = "embed"
 MARKDOWN = (".md", ".markdown")
+# Knowledge's held-out questions over the starter notes (written separately from the notes).
+STARTER_QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "data" / "retrieval_eval" / "questions.jsonl"
 
 
 @dataclass
@@ -75,8 +77,8 @@ def prepare_data(
     eval_fraction: float,
     seed: int,
     progress: Progress,
-) -> tuple[list[Triplet], list[Triplet], list[str]]:
-    """(train triplets, held-out triplets, evaluation corpus)."""
+) -> tuple[list[Triplet], list[Triplet], list[str], list]:
+    """(train triplets, held-out triplets, evaluation corpus, the corpus's Markdown passages)."""
     given: list[Triplet] = []
     for f in triplet_files:
         given += read_triplets(Path(f))
@@ -94,7 +96,7 @@ def prepare_data(
     mined = mine_hard_negatives(TripletSet(train, data.passages), base_embed)
     n_neg = sum(len(t.negatives) for t in mined.triplets)
     progress(f"mined {n_neg} hard negative(s) with the base embedder")
-    return mined.triplets, held, data.corpus()
+    return mined.triplets, held, data.corpus(), list(mined_from.passages)
 
 
 def select_embedder(
@@ -109,8 +111,15 @@ def select_embedder(
     max_steps: int = -1,
     progress: Progress = lambda m: None,
     base=None,
+    questions: Sequence[tuple[str, set[str]]] = (),
+    passages: Sequence = (),
 ) -> Selection:
-    """Measure the base, train a copy, measure it on the same held-out split, gate."""
+    """Measure the base, train a copy, measure it on the same held-out split, gate.
+
+    With `questions` (separately written questions over the corpus, judged by document against
+    `passages`), the tuned model must also not lose on them: queries mined from headings are a
+    proxy, and a model can learn the proxy while getting worse at what users ask.
+    """
     base = base if base is not None else E.load_model(base_dir, max_tokens=cfg.max_tokens)
     base_metrics = evaluate_retrieval(E.embed_fn(base), held, corpus)
     progress(f"base embedder on held-out: {_fmt(base_metrics)}")
@@ -120,6 +129,19 @@ def select_embedder(
     tuned_metrics = evaluate_retrieval(E.embed_fn(tuned), held, corpus)
     progress(f"tuned embedder on held-out: {_fmt(tuned_metrics)}")
     verdict = E.gate(base_metrics, tuned_metrics)
+    if questions:
+        from builder.retrieval_metrics import evaluate_questions
+
+        qb = evaluate_questions(E.embed_fn(base), questions, passages)
+        qt = evaluate_questions(E.embed_fn(tuned), questions, passages)
+        progress(f"question set: base {_fmt(qb)}; tuned {_fmt(qt)}")
+        base_metrics, tuned_metrics = dict(base_metrics, questions=qb), dict(tuned_metrics, questions=qt)
+        second = E.gate(qb, qt, min_gain=-0.005)  # on the question set "not worse" is enough
+        if verdict["chosen"] == "tuned" and second["chosen"] == "base":
+            verdict = dict(verdict, chosen="base", verdict=(
+                f"TUNED EMBEDDER WORSE ON THE QUESTION SET (mrr@10 {qt['mrr@10']:.4f} vs base {qb['mrr@10']:.4f}) "
+                f"though better on held-out headings ({verdict['tuned']:.4f} vs {verdict['base']:.4f}): KEEPING THE BASE MODEL"))
+        verdict["questions"] = {"base": qb.get("mrr@10"), "tuned": qt.get("mrr@10")}
     log.log(logging.INFO if verdict["chosen"] == "tuned" else logging.WARNING, "%s", verdict["verdict"])
     progress(("✔ " if verdict["chosen"] == "tuned" else "⚠ ") + verdict["verdict"])
     train_info = {"steps": result.steps, "seconds": round(result.seconds, 2), "loss": result.loss_name,
@@ -146,14 +168,23 @@ def run_embed(
     eval_fraction: float = 0.25,
     max_steps: int = -1,
     llama_cpp_dir: Path | None = None,
+    questions: Path | None = None,
     **overrides,
 ) -> StageResult:
-    """The whole embed stage; skipped when its config and inputs are unchanged."""
+    """The whole embed stage; skipped when its config and inputs are unchanged.
+
+    `questions`: a separately written question set (`{"question", "relevant": [file names]}`
+    JSONL) that the tuned model must not lose on; by default the starter knowledge's own set
+    when the starter notes are part of the corpus and the set is in the source tree.
+    """
     cfg = profile.embed.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     corpus = list(corpus) or ([] if triplets else default_corpus())
+    if questions is None and any(Path(c).resolve() in [d.resolve() for d in default_corpus()] for c in corpus):
+        questions = STARTER_QUESTIONS if STARTER_QUESTIONS.is_file() else None
     seed = profile.train.seed
-    config = {"embed": cfg.model_dump(), "eval_fraction": eval_fraction, "max_steps": max_steps, "seed": seed}
-    inputs = [*map(Path, corpus), *map(Path, triplets)]
+    config = {"embed": cfg.model_dump(), "eval_fraction": eval_fraction, "max_steps": max_steps, "seed": seed,
+              "questions": str(questions) if questions else None}
+    inputs = [*map(Path, corpus), *map(Path, triplets), *([Path(questions)] if questions else [])]
     st = run.stage(STAGE)
     if not force and st.is_fresh(config=config, inputs=inputs):
         progress("embed: unchanged since the last run, skipped")
@@ -161,13 +192,14 @@ def run_embed(
     st.begin(config=config, inputs=inputs)
     base_dir = E.base_model_dir(cfg.base_model, st.dir)
     base = E.load_model(base_dir, max_tokens=cfg.max_tokens)
-    train, held, pool = prepare_data(corpus=corpus, triplet_files=triplets, base_embed=E.embed_fn(base),
+    train, held, pool, passages = prepare_data(corpus=corpus, triplet_files=triplets, base_embed=E.embed_fn(base),
                                      eval_fraction=eval_fraction, seed=seed, progress=progress)
     write_triplets(st.dir / "triplets" / "train.jsonl", train)
     write_triplets(st.dir / "triplets" / "eval.jsonl", held)
     write_text(st.dir / "triplets" / "corpus.json", json.dumps(pool, ensure_ascii=False))
     sel = select_embedder(base_dir, train, held, pool, cfg, workdir=st.dir, seed=seed, max_steps=max_steps,
-                          progress=progress, base=base)
+                          progress=progress, base=base, passages=passages,
+                          questions=read_questions(questions) if questions else ())
     progress(f"exporting the {sel.chosen} embedder to GGUF")
     gguf = E.export_gguf(sel.model_dir, st.dir / "embedder.gguf", llama_cpp_dir=llama_cpp_dir)
     parity = E.check_parity(sel.model, gguf, max_tokens=cfg.max_tokens)
@@ -199,6 +231,9 @@ def run_embed(
     summary = {"chosen": sel.chosen, "verdict": sel.gate["verdict"], "base_mrr@10": sel.base_metrics.get("mrr@10"),
                "tuned_mrr@10": sel.tuned_metrics.get("mrr@10"), "parity_min_cosine": parity["min_cosine"],
                "dim": report["dim"], "fingerprint": report["fingerprint"]}
+    if "questions" in sel.gate:
+        summary["questions_base_mrr@10"] = sel.gate["questions"]["base"]
+        summary["questions_tuned_mrr@10"] = sel.gate["questions"]["tuned"]
     return st.finish(outputs=outputs, summary=summary)
 
 

@@ -50,3 +50,52 @@ def evaluate_retrieval(embed: EmbedFn, queries: Sequence[Triplet], corpus: Seque
     top = np.argsort(-scores, axis=1)[:, :10]
     relevant = [{index[p] for p in t.positives if p in index} for t in usable]
     return rank_metrics([list(map(int, row)) for row in top], relevant)
+
+
+def read_questions(path) -> list[tuple[str, set[str]]]:
+    """A question set: JSONL `{"question": ..., "relevant": ["file.md", ...]}` (file names, not paths)."""
+    import json
+    from pathlib import Path
+
+    from app.errors import BastionError
+
+    out = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+            q, rel = rec["question"], rec["relevant"]
+            if not isinstance(q, str) or not isinstance(rel, list) or not rel:
+                raise ValueError
+        except (ValueError, KeyError, TypeError):
+            raise BastionError(f"{path}:{n}: expected {{\"question\": str, \"relevant\": [file names]}}",
+                               hint="fix that line of the question set") from None
+        out.append((q, {Path(r).name for r in rel}))
+    return out
+
+
+def evaluate_questions(embed: EmbedFn, questions, passages) -> dict[str, float]:
+    """Document-level figures: a document ranks by its best passage (`passages`: .text and .doc)."""
+    import numpy as np
+    from pathlib import Path
+
+    docs = sorted({Path(p.doc).name for p in passages})
+    ids = {d: i for i, d in enumerate(docs)}
+    usable = [(q, {ids[r] for r in rel if r in ids}) for q, rel in questions]
+    usable = [(q, rel) for q, rel in usable if rel]
+    if not usable:
+        return rank_metrics([], [])
+    pdoc = [ids[Path(p.doc).name] for p in passages]
+    pvec = np.asarray(embed([p.text for p in passages]), dtype=np.float32)
+    qvec = np.asarray(embed([q for q, _ in usable]), dtype=np.float32)
+    rankings = []
+    for row in qvec @ pvec.T:
+        order: list[int] = []
+        for j in np.argsort(-row):
+            if pdoc[j] not in order:
+                order.append(pdoc[j])
+                if len(order) == 10:
+                    break
+        rankings.append(order)
+    return rank_metrics(rankings, [rel for _, rel in usable])

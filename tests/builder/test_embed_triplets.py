@@ -182,3 +182,29 @@ def test_reranker_gate_ships_only_a_reranker_that_helps():
     assert good["chosen"] == "reranker" and good["reranked"]["mrr@10"] == 1.0
     bad = rerank_comparison(embed, contrarian, held, corpus, candidates=12)
     assert bad["chosen"] == "none" and "LEAVING IT OUT" in bad["verdict"]
+
+
+def test_question_set_figures_rank_documents_by_their_best_passage(tmp_path):
+    import numpy as np
+
+    from app.errors import BastionError
+    from builder.retrieval_metrics import evaluate_questions, read_questions
+    from builder.triplets import Passage
+
+    qf = tmp_path / "q.jsonl"
+    qf.write_text('{"question": "alpha", "relevant": ["notes/a.md"]}\n{"question": "beta", "relevant": ["b.md", "zz.md"]}\n')
+    qs = read_questions(qf)
+    assert qs == [("alpha", {"a.md"}), ("beta", {"b.md", "zz.md"})]
+    vec = {"alpha": [1, 0], "beta": [0, 1], "a1": [0.9, 0.1], "a2": [0.2, 0.8], "b1": [0.1, 0.9]}
+
+    def embed(texts):
+        v = np.array([vec[t] for t in texts], dtype=float)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    passages = [Passage("a1", "/x/a.md"), Passage("a2", "/x/a.md"), Passage("b1", "/x/b.md")]
+    m = evaluate_questions(embed, qs, passages)
+    # beta's zz.md is not in the corpus, so only b.md counts as relevant for it
+    assert m["queries"] == 2 and m["mrr@10"] == 1.0 and m["recall@1"] == 1.0
+    qf.write_text('{"question": "alpha"}\n')
+    with pytest.raises(BastionError, match=r"q.jsonl:1"):
+        read_questions(qf)
