@@ -137,8 +137,17 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--bundle", type=Path, required=True)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--kb", action="append", help="knowledge choices to time (default: none and bundle)")
+    ap.add_argument("--skip-cold", action="store_true", help="only time Enter-to-first-token")
     args = ap.parse_args()
     bundle = args.bundle.resolve()
+    for kb in args.kb or ["none", "bundle"]:
+        r = asyncio.run(first_token(bundle, kb))
+        print(f"Enter to first visible token (knowledge={kb}): {r['enter_to_visible_ms']:.0f} ms vs engine TTFT "
+              f"{r['engine_ttft_ms']:.0f} ms -> overhead {r['overhead_ms']:.0f} ms (ratio {r['ratio']:.2f}, "
+              f"median of {r['questions']})", flush=True)
+    if args.skip_cold:
+        return
     cs = cold_start(bundle, args.runs)
     print(f"cold start to first paint: {cs.get('first_paint_s', float('nan')):.2f} s "
           f"(model ready {cs.get('model_ready_s', float('nan')):.2f} s; baseline python+textual import "
@@ -146,11 +155,6 @@ def main() -> None:
     bare = bare_llama_rss(bundle)
     print(f"idle RSS: {cs.get('idle_rss_mb', float('nan')):.0f} MB vs bare llama-cpp-python with the model "
           f"{bare:.0f} MB (ratio {cs.get('idle_rss_mb', float('nan')) / bare:.2f})")
-    for kb in ("none", "bundle"):
-        r = asyncio.run(first_token(bundle, kb))
-        print(f"Enter to first visible token (knowledge={kb}): {r['enter_to_visible_ms']:.0f} ms vs engine TTFT "
-              f"{r['engine_ttft_ms']:.0f} ms -> overhead {r['overhead_ms']:.0f} ms (ratio {r['ratio']:.2f}, "
-              f"median of {r['questions']})")
 
 
 if __name__ == "__main__":
