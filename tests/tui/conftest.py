@@ -70,7 +70,7 @@ def make_tui(tui_bundle, loaded_bundle, tui_engine, tui_embedder):
     return build
 
 
-async def wait_for(pilot, predicate, timeout: float = 60.0, step: float = 0.05) -> None:
+async def wait_for(pilot, predicate, timeout: float = 300.0, step: float = 0.05) -> None:
     """Pump the app until `predicate()` is true (fails the test on timeout)."""
     deadline = time.monotonic() + timeout
     while not predicate():

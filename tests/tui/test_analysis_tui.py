@@ -38,7 +38,7 @@ async def test_analyze_open_file_cards_fix_save_and_history(make_tui, waiter, tm
         await pilot.click("#open")
         await waiter(pilot, lambda: screen.query_one(CodeView).text == VULNERABLE)
         await pilot.press("ctrl+g")
-        await waiter(pilot, lambda: screen.report is not None and not screen.busy, timeout=180)
+        await waiter(pilot, lambda: screen.report is not None and not screen.busy, timeout=300)
         cards = list(screen.query(RiskCard))
         assert cards, screen.report.notes
         top = cards[0]

@@ -20,7 +20,7 @@ async def test_history_survives_restart_and_sidebar_actions(make_tui, waiter, ba
         chat.query_one("#kb").value = "none"
         chat.query_one(ChatInput).text = "Name one OWASP risk."
         await pilot.press("enter")
-        await waiter(pilot, lambda: chat.turn_done.is_set() and not chat.busy, timeout=120)
+        await waiter(pilot, lambda: chat.turn_done.is_set() and not chat.busy, timeout=300)
         first_id = chat.conversation_id
         answer = app.history.messages(first_id)[-1].content
     # A new app process over the same BASTION_HOME: the conversation is back.

@@ -24,7 +24,7 @@ async def test_corrupt_bundle_opens_the_fix_screen(tui_bundle_copy, waiter):
     (bundle_copy / "llm.gguf").write_bytes(bytes(data))  # truncated model
     app = make_app(Settings(bundle=bundle_copy), cursor_blink=False)
     async with app.run_test(size=(110, 36)) as pilot:
-        await waiter(pilot, lambda: isinstance(app.screen, BundleErrorScreen), timeout=60)
+        await waiter(pilot, lambda: isinstance(app.screen, BundleErrorScreen), timeout=300)
         text = _screen_text(app.screen)
         assert "llm.gguf" in text and "size 4096 bytes" in text
         assert "builder starter --force" in text and f"bastion bundle verify {bundle_copy}" in text

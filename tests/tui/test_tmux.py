@@ -54,20 +54,20 @@ def test_real_binary_in_tmux(tui_bundle, bastion_home, tmp_path):
     subprocess.run([tmux, "new-session", "-d", "-s", session, "-x", "120", "-y", "36",
                     f"env {env} {BIN}; echo EXITED=$?; sleep 30"], check=True)
     try:
-        screen = _wait(tmux, session, lambda s: "ready │" in s, timeout=90)
+        screen = _wait(tmux, session, lambda s: "ready │" in s, timeout=300)
         assert "bundle starter" in screen and "History" in screen
         subprocess.run([tmux, "send-keys", "-t", session, "-l", "What is cross-site scripting?"], check=True)
         time.sleep(0.3)
         subprocess.run([tmux, "send-keys", "-t", session, "Enter"], check=True)
-        screen = _wait(tmux, session, lambda s: "tok/s" in s and "– tok/s" not in s and "ready │" in s, timeout=240)
+        screen = _wait(tmux, session, lambda s: "tok/s" in s and "– tok/s" not in s and "ready │" in s, timeout=400)
         assert "You" in screen and "What is cross-site scripting?" in screen and "Bastion" in screen
         assert "llama_" not in screen and "ggml" not in screen, "native llama.cpp output reached the terminal"
         subprocess.run([tmux, "send-keys", "-t", session, "F1"], check=True)
-        _wait(tmux, session, lambda s: "Keys and help" in s, timeout=20)
+        _wait(tmux, session, lambda s: "Keys and help" in s, timeout=60)
         subprocess.run([tmux, "send-keys", "-t", session, "Escape"], check=True)
-        _wait(tmux, session, lambda s: "Keys and help" not in s, timeout=20)
+        _wait(tmux, session, lambda s: "Keys and help" not in s, timeout=60)
         subprocess.run([tmux, "send-keys", "-t", session, "C-q"], check=True)
-        screen = _wait(tmux, session, lambda s: "EXITED=" in s, timeout=30)
+        screen = _wait(tmux, session, lambda s: "EXITED=" in s, timeout=90)
         assert "EXITED=0" in screen and "Traceback" not in screen
     finally:
         subprocess.run([tmux, "kill-session", "-t", session], capture_output=True)
