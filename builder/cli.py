@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from pathlib import Path
 from typing import Optional
 
@@ -75,21 +74,9 @@ _commands_build.register(cli)
 
 
 def run() -> None:
-    from pydantic import ValidationError
+    from app.cli.boundary import run_cli
 
-    from app.errors import BastionError
-
-    try:
-        cli()
-    except BastionError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        sys.exit(1)
-    except ValidationError as exc:
-        typer.echo(f"Error: invalid input: {exc}", err=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        typer.echo("Interrupted.", err=True)
-        sys.exit(130)
+    run_cli(cli)
 
 
 if __name__ == "__main__":

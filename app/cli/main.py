@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 
 import typer
 
@@ -42,21 +41,9 @@ for _module in (ask_cmd, knowledge_cmd, analyze_cmd, bundle_cmd, serve_cmd, doct
 
 def run() -> None:
     """Console-script entry: user-fixable errors print one line and exit 1."""
-    from pydantic import ValidationError
+    from app.cli.boundary import run_cli
 
-    from app.errors import BastionError
-
-    try:
-        cli()
-    except BastionError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        sys.exit(1)
-    except ValidationError as exc:
-        typer.echo(f"Error: invalid input: {exc}", err=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        typer.echo("Interrupted.", err=True)
-        sys.exit(130)
+    run_cli(cli)
 
 
 if __name__ == "__main__":
