@@ -35,3 +35,19 @@ def write_text(target: Path, text: str) -> None:
 def write_bytes(target: Path, data: bytes) -> None:
     with atomic_path(target) as tmp:
         tmp.write_bytes(data)
+
+
+def replace_dir(staging: Path, dest: Path) -> None:
+    """Move a finished staging directory to `dest`; an old `dest` is removed only after the swap."""
+    import shutil
+
+    staging, dest = Path(staging), Path(dest)
+    if dest.exists():
+        old = dest.with_name(dest.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(dest, old)
+        os.replace(staging, dest)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging, dest)

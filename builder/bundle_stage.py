@@ -20,7 +20,7 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
-from app.atomic import write_text
+from app.atomic import replace_dir, write_text
 from app.errors import BastionError
 from builder.profiles import Profile
 from builder.rundir import RunDir, StageResult, human_bytes
@@ -138,15 +138,7 @@ def run_bundle(
     if problems:
         raise BastionError(f"the assembled bundle failed verification: {problems[0]}",
                            hint=f"rerun `builder bundle --force --run {run.root}`")
-    if dest.exists():
-        old = dest.with_name(dest.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(dest, old)
-        os.replace(staging, dest)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staging, dest)
+    replace_dir(staging, dest)
     size = sum(c.size for c in sealed.components)
     progress(f"bundle: {dest} ({len(sealed.components)} files, {human_bytes(size)}), verified")
     write_text(st.dir / "bundle.json", json.dumps({"path": str(dest), "files": len(sealed.components), "bytes": size}, indent=2))

@@ -8,14 +8,13 @@ place, so an interrupted run never leaves a half bundle where the app looks.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import time
 from pathlib import Path
 from typing import Callable
 
 from app import paths
-from app.atomic import write_text
+from app.atomic import replace_dir, write_text
 from app.bundle.hashing import sha256_file
 from app.bundle.manifest import FORMAT_VERSION, ChatSpec, EmbedderSpec, Manifest
 from app.bundle.writer import seal
@@ -94,15 +93,7 @@ def build_starter(
         manifest = _add_index(stage, manifest, progress)
     seal(stage, manifest)
     # Swap into place: the old bundle (if any) is removed only once the new one is complete.
-    if out.exists():
-        old = out.with_name(out.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(out, old)
-        os.replace(stage, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(stage, out)
+    replace_dir(stage, out)
     progress(f"starter bundle written to {out} in {time.perf_counter() - t0:.1f}s")
     return out
 
