@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from app.analysis import guard
 from app.analysis.cwe import name as cwe_name
+from app.analysis.contract import review_schema, solo_schema
 from app.analysis.cwe import normalise
 from app.analysis.models import Evidence, Finding, Fix, Risk
 from app.errors import EngineError
@@ -26,10 +27,6 @@ log = logging.getLogger(__name__)
 MAX_REVIEWED = 5
 EXTRA_CONFIDENCE_WITH_STATIC = 0.4  # shown, but does not move the label alone
 EXTRA_CONFIDENCE_MODEL_ONLY = 0.5
-_LABEL = {"type": "string", "enum": ["low", "medium", "high", "critical"]}
-_CWE = {"type": "string", "pattern": "^CWE-[1-9][0-9]{0,3}$"}
-
-
 @dataclass
 class ModelRun:
     """What one model call produced and cost."""
@@ -39,53 +36,6 @@ class ModelRun:
     tokens_per_s: float = 0.0
     notes: list[str] = field(default_factory=list)
     engine_name: str = "model"
-
-
-def _text(n: int) -> dict:
-    return {"type": "string", "maxLength": n}
-
-
-def review_schema(n_findings: int, *, max_extra: int = 1) -> dict:
-    """One required review per static finding (F1..Fn) plus up to `max_extra` model-only findings."""
-    review = {
-        "type": "object",
-        "properties": {
-            "verdict": {"type": "string", "enum": ["confirm", "dispute"]},
-            "reason": _text(120),
-            "explanation": _text(200),
-            "fixed_lines": _text(240),
-        },
-        "required": ["verdict", "reason", "explanation", "fixed_lines"],
-        "additionalProperties": False,
-    }
-    extra = {
-        "type": "object",
-        "properties": {"line": {"type": "integer", "minimum": 1}, "cwe": _CWE, "label": _LABEL, "analysis": _text(200)},
-        "required": ["line", "cwe", "label", "analysis"],
-        "additionalProperties": False,
-    }
-    keys = [f"F{i}" for i in range(1, n_findings + 1)]
-    props = {k: review for k in keys}
-    props["extra"] = {"type": "array", "items": extra, "maxItems": max_extra}
-    return {"type": "object", "properties": props, "required": keys + ["extra"], "additionalProperties": False}
-
-
-def solo_schema(*, max_findings: int = 3) -> dict:
-    """Model-only mode: a verdict, a reason, and up to `max_findings` findings."""
-    item = {
-        "type": "object",
-        "properties": {"line": {"type": "integer", "minimum": 1}, "cwe": _CWE, "label": _LABEL,
-                       "analysis": _text(200), "fixed_lines": _text(240)},
-        "required": ["line", "cwe", "label", "analysis", "fixed_lines"],
-        "additionalProperties": False,
-    }
-    return {
-        "type": "object",
-        "properties": {"verdict": {"type": "string", "enum": ["vulnerable", "safe"]}, "reason": _text(200),
-                       "findings": {"type": "array", "items": item, "maxItems": max_findings}},
-        "required": ["verdict", "reason", "findings"],
-        "additionalProperties": False,
-    }
 
 
 def _code_block(code: str, language: str, engine, findings: list[Finding], budget_tokens: int) -> str:
