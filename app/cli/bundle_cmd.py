@@ -113,9 +113,9 @@ def starter(out: Optional[Path] = typer.Option(None, "--out", help="Where to wri
     """Create the starter bundle (runs `builder starter`; needs the [builder] extra)."""
     from app.errors import BastionError
 
-    try:
-        import builder.starter  # noqa: F401
-    except ModuleNotFoundError:
+    import importlib.util
+
+    if importlib.util.find_spec("builder") is None or importlib.util.find_spec("torch") is None:
         raise BastionError(
             "creating the starter bundle needs the builder extra (torch, transformers)",
             hint="install it with `pipx install 'bastion[builder]'`, or copy a starter bundle made elsewhere",
