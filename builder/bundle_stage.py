@@ -22,14 +22,14 @@ from typing import Callable
 
 from app.atomic import replace_dir, write_text
 from app.errors import BastionError
-from builder.profiles import Profile
+from builder.profiles import Profile, profile_config
 from builder.rundir import RunDir, StageResult, human_bytes
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 STAGE = "bundle"
-EVAL_FILES = ("report.json", "report.md", "retrieval.png", "chat.png", "embed_loss.png")
+EVAL_FILES = ("report.json", "report.md", "app_eval.json", "retrieval.png", "chat.png", "embed_loss.png")
 
 
 def _place(src: Path, dst: Path) -> None:
@@ -61,6 +61,37 @@ def flat_metrics(run: RunDir) -> dict:
     return out
 
 
+def _app_eval(eval_dir: Path):
+    """The eval stage's typed app-pipeline report, or None when that eval did not run."""
+    from builder.app_eval import AppEval
+
+    return AppEval.load(eval_dir) if (eval_dir / AppEval.FILE).is_file() else None
+
+
+def _app_metrics(app_ev) -> dict:
+    """What the app reads: `analysis` (app.analysis.contract.AnalysisEval, for app.analysis.policy) and the gate."""
+    if app_ev is None:
+        return {}
+    out = {"eval.gate_passed": app_ev.gate_passed, "eval.gate_reasons": "; ".join(app_ev.gate_reasons),
+           "eval.analysis_model_default": app_ev.analysis_model_default,
+           "eval.analysis_model_default_why": app_ev.analysis_model_default_why}
+    evidence = app_ev.analysis_evidence()
+    if evidence is not None:
+        out["analysis"] = evidence
+    return out
+
+
+def check_gate(app_ev, *, force: bool, progress: Progress, report: Path | None = None) -> None:
+    """Refuse to ship a tuned model the eval found worse than its base, unless forced (then say so)."""
+    if app_ev.gate_passed:
+        return
+    why = "; ".join(app_ev.gate_reasons)
+    if not force:
+        raise BastionError(f"the tuned model is worse than its base through the app's pipelines: {why}",
+                           hint=f"see {report or 'the eval report'}; fix the data or training, or ship it anyway with --force")
+    progress(f"bundle: ⚠ shipping a tuned model that failed the gate (--force): {why}")
+
+
 def run_bundle(
     run: RunDir,
     profile: Profile,
@@ -88,13 +119,16 @@ def run_bundle(
     name = name or profile.name
     dest = Path(out).expanduser().resolve() if out else st.dir / name
     eval_files = [ev.dir / f for f in EVAL_FILES if ev.complete and (ev.dir / f).is_file()]
-    config = {"name": name, "out": str(dest), "stop": profile.stop, "context_length": profile.context_length}
+    config = {"name": name, "out": str(dest), "profile": profile_config(profile, STAGE)}
     inputs = [llm, gguf, idx.path("index"), *eval_files]
     if not force and st.is_fresh(config=config, inputs=inputs) and _sound(dest):
         progress(f"bundle: unchanged, skipped ({dest})")
         return st.result(skipped=True)
     if not ev.complete:
         progress("bundle: ⚠ the eval stage has not run; the bundle carries no evaluation report")
+    app_ev = _app_eval(ev.dir) if ev.complete else None
+    if app_ev is not None:
+        check_gate(app_ev, force=force, progress=progress, report=ev.dir / "report.md")
     st.begin(config=config, inputs=inputs, resume=False)
     staging = dest.with_name(dest.name + ".building")
     shutil.rmtree(staging, ignore_errors=True)
@@ -110,10 +144,12 @@ def run_bundle(
     for f in eval_files:
         _place(f, staging / "eval" / f.name)
 
-    embed_report = json.loads(emb.path("embed_report.json").read_text(encoding="utf-8"))
+    from builder.stage_report import EmbedReport
+
+    embed_report = EmbedReport.load(emb.dir)
     tools = tool_versions()
     tools["llama.cpp converter"] = f"from llama-cpp-python {llamacpp.llama_cpp_python_version()}"
-    chosen = embed_report.get("chosen", "base")
+    chosen = embed_report.chosen
     base_emb = profile.embed.base_model
     manifest = Manifest(
         format_version=FORMAT_VERSION,
@@ -124,14 +160,14 @@ def run_bundle(
         llm="llm.gguf",
         chat=ChatSpec(template=None, stop=list(profile.stop)),
         context_length=min(profile.context_length, gguf_context_length(staging / "llm.gguf")),
-        embedder=EmbedderSpec(path="embedder.gguf", dim=int(embed_report["dim"]), fingerprint=embed_report["fingerprint"],
-                              max_tokens=int(embed_report["max_tokens"]), pooling="mean", normalize=True,
+        embedder=EmbedderSpec(path="embedder.gguf", dim=embed_report.dim, fingerprint=embed_report.fingerprint,
+                              max_tokens=embed_report.max_tokens, pooling="mean", normalize=True,
                               base_model=base_emb + (" (fine-tuned)" if chosen == "tuned" else "")),
         index="index",
         reranker="reranker.gguf" if reranker.is_file() else None,
         prompts="prompts.toml",
         tools=tools,
-        metrics=flat_metrics(run) | {"chat_template_family": profile.chat_template},
+        metrics=flat_metrics(run) | {"chat_template_family": profile.chat_template} | _app_metrics(app_ev),
     )
     sealed = seal(staging, manifest)
     problems = verify_bundle(staging, full=True)

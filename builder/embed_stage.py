@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 from app.atomic import write_text
 from app.errors import BastionError
 from builder import embed as E
-from builder.profiles import EmbedConfig, Profile
+from builder.profiles import EmbedConfig, Profile, profile_config
 from builder.retrieval_metrics import evaluate_retrieval, read_questions
 from builder.rundir import RunDir, StageResult
 from builder.triplets import (
@@ -182,7 +182,7 @@ def run_embed(
     if questions is None and any(Path(c).resolve() in [d.resolve() for d in default_corpus()] for c in corpus):
         questions = STARTER_QUESTIONS if STARTER_QUESTIONS.is_file() else None
     seed = profile.train.seed
-    config = {"embed": cfg.model_dump(), "eval_fraction": eval_fraction, "max_steps": max_steps, "seed": seed,
+    config = {"embed": cfg.model_dump(), "profile": profile_config(profile, "embed"), "eval_fraction": eval_fraction, "max_steps": max_steps, "seed": seed,
               "questions": str(questions) if questions else None}
     inputs = [*map(Path, corpus), *map(Path, triplets), *([Path(questions)] if questions else [])]
     st = run.stage(STAGE)
@@ -207,22 +207,14 @@ def run_embed(
     from app.bundle.hashing import sha256_file
 
     rerank = _maybe_reranker(cfg, sel, held, pool, st.dir, llama_cpp_dir=llama_cpp_dir, progress=progress)
-    report = {
-        "base_model": cfg.base_model,
-        "chosen": sel.chosen,
-        "gate": sel.gate,
-        "base": sel.base_metrics,
-        "tuned": sel.tuned_metrics,
-        "train": sel.train,
-        "held_out": {"queries": len(held), "documents": len({t.doc for t in held}), "corpus": len(pool)},
-        "parity": parity,
-        "dim": E.dimension(sel.model),
-        "max_tokens": cfg.max_tokens,
-        "fingerprint": sha256_file(gguf),
-    }
-    if rerank is not None:
-        report["reranker"] = rerank
-    write_text(st.dir / "embed_report.json", json.dumps(report, indent=2, ensure_ascii=False))
+    from builder.stage_report import EmbedReport
+
+    report = EmbedReport(base_model=cfg.base_model, chosen=sel.chosen, gate=sel.gate, base=sel.base_metrics,
+                         tuned=sel.tuned_metrics, train=sel.train,
+                         held_out={"queries": len(held), "documents": len({t.doc for t in held}), "corpus": len(pool)},
+                         parity=parity, dim=E.dimension(sel.model), max_tokens=cfg.max_tokens,
+                         fingerprint=sha256_file(gguf), reranker=rerank)
+    report.save(st.dir)
     outputs = ["embedder.gguf", "embed_report.json", "triplets/train.jsonl", "triplets/eval.jsonl", "triplets/corpus.json"]
     if sel.chosen == "tuned":
         outputs.append("model-tuned")
@@ -230,7 +222,7 @@ def run_embed(
         outputs.append("reranker.gguf")
     summary = {"chosen": sel.chosen, "verdict": sel.gate["verdict"], "base_mrr@10": sel.base_metrics.get("mrr@10"),
                "tuned_mrr@10": sel.tuned_metrics.get("mrr@10"), "parity_min_cosine": parity["min_cosine"],
-               "dim": report["dim"], "fingerprint": report["fingerprint"]}
+               "dim": report.dim, "fingerprint": report.fingerprint}
     if "questions" in sel.gate:
         summary["questions_base_mrr@10"] = sel.gate["questions"]["base"]
         summary["questions_tuned_mrr@10"] = sel.gate["questions"]["tuned"]

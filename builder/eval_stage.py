@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from app.atomic import write_text
-from builder.profiles import Profile
+from builder.profiles import Profile, profile_config
 from builder.retrieval_metrics import evaluate_retrieval, rank_metrics
 from builder.rundir import RunDir, StageResult
 from builder.triplets import Triplet
@@ -131,21 +131,23 @@ def run_eval(
     gguf = emb.path("embedder.gguf")
     max_items = max_items or (8 if profile.tiny else 100)
     max_new_tokens = max_new_tokens or (200 if profile.tiny else 512)
-    config = {"max_items": max_items, "max_new_tokens": max_new_tokens, "n_ctx": profile.max_seq_length}
+    config = {"max_items": max_items, "max_new_tokens": max_new_tokens, "profile": profile_config(profile, STAGE)}
     inputs = [gguf, idx.path("index"), data.path("val.jsonl"), llm, emb.path("embed_report.json")]
     st = run.stage(STAGE)
     if not force and st.is_fresh(config=config, inputs=inputs):
         progress("eval: unchanged models and data, skipped")
         return st.result(skipped=True)
     st.begin(config=config, inputs=inputs, resume=True)
-    embed_report = json.loads(emb.path("embed_report.json").read_text(encoding="utf-8"))
+    from builder.stage_report import EmbedReport
+
+    embed_report = EmbedReport.load(emb.dir)
     held = _read_triplets(emb.path("triplets/eval.jsonl"))
     corpus = json.loads(emb.path("triplets/corpus.json").read_text(encoding="utf-8"))
-    max_tokens = int(embed_report.get("max_tokens", profile.embed.max_tokens))
+    max_tokens = embed_report.max_tokens
 
     progress(f"eval: retrieval with the shipped embedder.gguf on {len(held)} held-out queries")
-    retrieval = {"base": embed_report["base"], "tuned": embed_report["tuned"], "chosen": embed_report["chosen"],
-                 "gate": embed_report["gate"],
+    retrieval = {"base": embed_report.base, "tuned": embed_report.tuned, "chosen": embed_report.chosen,
+                 "gate": embed_report.gate,
                  "shipped_gguf": gguf_retrieval(gguf, held, corpus, max_tokens=max_tokens),
                  "index": index_retrieval(idx.path("index"), gguf, held, max_tokens=max_tokens)}
 
@@ -165,24 +167,42 @@ def run_eval(
     else:
         chat["note"] = "the data stage held out no instruction records (val.jsonl is empty)"
 
+    app_ev = None
+    if before_path is not None or llm.is_file():
+        from builder import app_eval
+
+        val_records = [json.loads(x) for x in data.path("val.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+        app_ev = app_eval.run_app_eval(tuned=llm, base=before_path, n_ctx=min(profile.context_length, 2048), stop=profile.stop,
+                                       index_dir=idx.path("index"), embedder_gguf=gguf, embed_max_tokens=max_tokens,
+                                       val_records=val_records, max_items=max_items, max_tokens=max_new_tokens,
+                                       progress=progress)
+        app_ev.save(st.dir)
     report = {"profile": profile.name, "retrieval": retrieval, "chat": chat,
-              "train": data_summary(run), "embed_train": embed_report.get("train", {})}
+              "app": app_ev.model_dump() if app_ev else None,
+              "train": data_summary(run), "embed_train": embed_report.train}
     write_text(st.dir / "report.json", json.dumps(report, indent=2, ensure_ascii=False))
     write_text(st.dir / "report.md", markdown(report))
     from builder import eval_plots
 
-    outputs = ["report.json", "report.md"]
+    outputs = ["report.json", "report.md"] + (["app_eval.json"] if app_ev else [])
     outputs.append(eval_plots.retrieval_png(retrieval, st.dir / "retrieval.png").name)
     if "after" in chat:
         outputs.append(eval_plots.chat_png(chat, st.dir / "chat.png").name)
-    if embed_report.get("train", {}).get("losses"):
-        outputs.append(eval_plots.loss_png(embed_report["train"]["losses"], st.dir / "embed_loss.png").name)
+    if embed_report.train.get("losses"):
+        outputs.append(eval_plots.loss_png(embed_report.train["losses"], st.dir / "embed_loss.png").name)
     summary = {"retrieval_" + k: retrieval["shipped_gguf"].get(k) for k in ("recall@5", "mrr@10", "ndcg@10")}
     summary["embedder"] = retrieval["chosen"]
     for side in ("before", "after"):
         if side in chat:
             summary[f"chat_{side}_perplexity"] = chat[side]["perplexity"]
             summary[f"chat_{side}_json_valid_rate"] = chat[side]["json_valid_rate"]
+    if app_ev is not None:
+        for side, m in (("before", app_ev.base), ("after", app_ev.tuned)):
+            if m is not None:
+                summary[f"app_{side}_grounded_answer_rate"] = (m.grounded.get("model") or {}).get("grounded_answer_rate")
+                summary[f"app_{side}_schema_valid_rate"] = m.analysis.get("schema_valid_rate")
+        summary["gate_passed"] = app_ev.gate_passed
+        summary["analysis_model_default"] = app_ev.analysis_model_default
     progress("eval: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
     return st.finish(outputs=outputs, summary=summary)
 
@@ -223,4 +243,8 @@ def markdown(report: dict) -> str:
                   "grammar the app uses, so it shows what the model learned).", "", "![chat](chat.png)", ""]
     if c.get("note"):
         lines += [c["note"], ""]
+    if report.get("app"):
+        from builder.app_eval import AppEval, markdown as app_markdown
+
+        lines += app_markdown(AppEval.model_validate(report["app"]))
     return "\n".join(lines)

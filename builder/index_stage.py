@@ -21,7 +21,7 @@ from typing import Callable, Sequence
 
 from app.atomic import write_text
 from app.errors import BastionError
-from builder.profiles import Profile
+from builder.profiles import Profile, profile_config
 from builder.rundir import RunDir, StageResult
 
 log = logging.getLogger(__name__)
@@ -86,14 +86,17 @@ def run_index(
 
     emb = run.require("embed", hint=f"run `builder embed --profile {profile.name} --run {run.root}` first")
     gguf = emb.path("embedder.gguf")
-    report_in = json.loads(emb.path("embed_report.json").read_text(encoding="utf-8"))
+    from builder.stage_report import EmbedReport
+
+    report_in = EmbedReport.load(emb.dir)
     corpus = list(corpus) or default_corpus()
     files = document_files(corpus)
     if not files:
         raise BastionError(f"no documents to index under {', '.join(map(str, corpus))}",
                            hint=f"pass Markdown/text/HTML/PDF files or folders with --data ({', '.join(sorted(DOC_SUFFIXES))})")
-    max_tokens = int(report_in.get("max_tokens", profile.embed.max_tokens))
-    config = {"max_tokens": max_tokens, "batch_size": batch_size, "files": [rel for _, rel in files]}
+    max_tokens = report_in.max_tokens
+    config = {"max_tokens": max_tokens, "batch_size": batch_size, "files": [rel for _, rel in files],
+              "profile": profile_config(profile, STAGE)}
     st = run.stage(STAGE)
     inputs = [gguf, *(f for f, _ in files)]
     if not force and st.is_fresh(config=config, inputs=inputs):
@@ -136,7 +139,7 @@ def run_index(
         "fingerprint": fingerprint,
         "dim": dim,
         "max_tokens": max_tokens,
-        "embedder": report_in.get("chosen", "base"),
+        "embedder": report_in.chosen,
     }
     write_text(st.dir / "index_report.json", json.dumps(report, indent=2))
     progress(f"index: {chunks} chunks from {report['files']} files in {rep.seconds:.1f}s "

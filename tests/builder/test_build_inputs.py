@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from app.errors import BastionError
-from builder.build import STAGES, parse_stages, split_inputs
+from builder.build import parse_stages, split_inputs
+from builder.stages import stage_names
 from builder.index_stage import document_files
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -41,7 +42,7 @@ def test_only_documents_are_indexed_with_short_relative_names():
 
 
 def test_stage_selection_keeps_pipeline_order():
-    assert parse_stages(None) == list(STAGES)
+    assert parse_stages(None) == list(stage_names())
     assert parse_stages("bundle, embed,index") == ["embed", "index", "bundle"]
     with pytest.raises(BastionError, match="unknown stage"):
         parse_stages("embed,deploy")

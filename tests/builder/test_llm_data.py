@@ -10,6 +10,8 @@ import pytest
 
 from app.errors import BastionError
 from builder.data import analysis
+from builder.data.grounded import NOT_COVERED
+from tests.builder.app_format import assert_app_grounded, assert_app_review
 from builder.data.clean import near_duplicates, scrub
 from builder.data.stage import SAMPLE_DIR, run_data
 from builder.profiles import load_profile
@@ -67,13 +69,16 @@ def test_every_format_bad_records_secrets_dedup_and_mix(tmp_path, all_formats, p
     assert "not enough general data" in mix["message"]
     assert rep["train"] + rep["val"] == len(_lines(res.dir / "train.jsonl")) + len(_lines(res.dir / "val.jsonl"))
     assert rep["val"] >= 2 and (res.dir / "lengths.png").read_bytes()[:4] == b"\x89PNG"
-    # code-analysis answers are normalised to one JSON shape
+    # code-analysis records become the app's review prompt + an answer the app's contract accepts
     ana = [r for r in _lines(res.dir / "train.jsonl") + _lines(res.dir / "val.jsonl") if r["task"] == "code_analysis"]
     for r in ana:
-        f = json.loads(r["messages"][-1]["content"])
-        assert set(f) == {"analysis", "label", "risk", "fix"} and f["label"] in analysis.LABELS
-        assert set(f["risk"]) == {"cwe", "name", "why"} and set(f["fix"]) == {"summary", "code"}
-    assert len(ana) >= 15
+        assert_app_review(r["messages"])
+    assert len(ana) >= 12 and rep["app_tasks"]["review"]["built"] == len(ana)
+    grounded = [r for r in _lines(res.dir / "train.jsonl") + _lines(res.dir / "val.jsonl") if r["task"] == "grounded_answer"]
+    assert grounded and rep["app_tasks"]["grounded"]["built"] == len(grounded)
+    for r in grounded:
+        assert_app_grounded(r["messages"])
+    assert 0 < sum(r["messages"][-1]["content"] == NOT_COVERED for r in grounded) < len(grounded)
     # deterministic and skipped when unchanged
     first = (res.dir / "train.jsonl").read_bytes()
     again = run_data(run, profile, inputs=[str(all_formats)])
@@ -93,7 +98,8 @@ def test_mix_reaches_target_when_general_data_suffices(tmp_path, profile):
     gen.write_text("".join(json.dumps({"instruction": f"General question {i}: what is {i} plus {i}?",
                                        "output": f"The sum of {i} and {i} is {2 * i}, computed exactly."}) + "\n"
                            for i in range(100)))
-    prof = profile.model_copy(update={"data": profile.data.model_copy(update={"val_fraction": 0.0, "near_dup_threshold": 1.0})})
+    prof = profile.model_copy(update={"data": profile.data.model_copy(update={"val_fraction": 0.0, "near_dup_threshold": 1.0,
+                                                                                  "grounded": False})})
     res = run_data(RunDir(tmp_path / "run", profile=prof.name), prof, inputs=[str(sec), f"general={gen}"])
     mix = json.loads((res.dir / "data_report.json").read_text())["mix"]
     assert mix["security"] == 10 and mix["general_used"] == 50 and mix["ratio_achieved"] == 5.0

@@ -74,7 +74,7 @@ _commands_build.register(cli)
 
 
 def run() -> None:
-    from app.cli.boundary import run_cli
+    from builder.cli.boundary import run_cli
 
     run_cli(cli)
 

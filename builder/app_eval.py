@@ -1,0 +1,349 @@
+"""The chat model measured through the app's own pipelines, base vs tuned, on held-out data.
+
+- grounded answering (`app.knowledge.answer.answer` over the run's index, the app's retriever
+  and prompt): share of answerable held-out questions whose answer cites the answering document
+  (grounded-answer rate), citation precision, and refusal of off-corpus questions;
+- code review (`app.analysis.analyze_files`, static-only vs hybrid with this model): precision,
+  recall and F1 by file (a file is flagged when its overall label is not safe), and the share
+  of unconstrained answers to the app's review prompt that the app's contract accepts
+  (`app.analysis.contract`; the app itself constrains generation, so this shows what the model
+  learned).
+
+`decide()` turns the figures into the gate verdict and the bundle's `analysis_model_default`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, ClassVar, Sequence
+
+from pydantic import BaseModel, Field
+
+from builder.stage_report import StageReport
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+OFF_CORPUS = (
+    "What is a good recipe for sourdough bread?",
+    "Who won the football world cup in 1998?",
+    "How many moons does Jupiter have?",
+    "What is the capital of Australia?",
+)
+TOLERANCE = 0.0
+"""How much worse than its base a tuned model may be on a gated figure and still ship."""
+
+
+class PRF(BaseModel):
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def figures(self) -> dict:
+        return {"precision": round(self.precision, 4), "recall": round(self.recall, 4), "f1": round(self.f1, 4),
+                "tp": self.tp, "fp": self.fp, "fn": self.fn, "tn": self.tn}
+
+
+class GroundedScores(BaseModel):
+    mode: str
+    """'model' (the raw answer, ground=False) or 'app' (what `bastion ask` shows)."""
+    answerable: int = 0
+    cited: int = 0
+    grounded: int = 0
+    citations: int = 0
+    supported_citations: int = 0
+    off_corpus: int = 0
+    refused: int = 0
+    seconds: float = 0.0
+
+    def figures(self) -> dict:
+        def r(a: int, b: int) -> float | None:
+            return round(a / b, 4) if b else None
+
+        return {"grounded_answer_rate": r(self.grounded, self.answerable), "cited_rate": r(self.cited, self.answerable),
+                "citation_precision": r(self.supported_citations, self.citations),
+                "refusal_rate": r(self.refused, self.off_corpus), "answerable": self.answerable,
+                "off_corpus": self.off_corpus, "seconds": round(self.seconds, 1)}
+
+
+class AnalysisScores(BaseModel):
+    files: int = 0
+    hybrid: PRF = Field(default_factory=PRF)
+    schema_checked: int = 0
+    schema_valid: int = 0
+    seconds: float = 0.0
+
+    def figures(self) -> dict:
+        return {"files": self.files, "hybrid": self.hybrid.figures(),
+                "schema_valid_rate": round(self.schema_valid / self.schema_checked, 4) if self.schema_checked else None,
+                "seconds": round(self.seconds, 1)}
+
+
+class ModelEval(BaseModel):
+    """One chat model's figures through the app's pipelines."""
+
+    model: str
+    grounded: dict[str, dict] = Field(default_factory=dict)
+    analysis: dict = Field(default_factory=dict)
+
+
+class AppEval(StageReport):
+    """Base vs tuned through the app, the gate verdict and what the bundle should default to."""
+
+    FILE: ClassVar[str] = "app_eval.json"
+
+    static: dict = Field(default_factory=dict)
+    """Static-only analysis figures on the same files (no model)."""
+    base: ModelEval | None = None
+    tuned: ModelEval
+    gate_passed: bool = True
+    gate_reasons: list[str] = Field(default_factory=list)
+    analysis_model_default: bool | None = None
+    """Whether `bastion analyze` should run the model layer by default with this bundle (None: not measured);
+    decided by the app's own `app.analysis.policy.decide` on `analysis_evidence()`."""
+    analysis_model_default_why: str = ""
+
+    def analysis_evidence(self) -> dict | None:
+        """Static vs hybrid (tuned model) on the held-out files, as `app.analysis.contract.AnalysisEval`:
+        what the bundle's manifest records under `metrics["analysis"]`. None when nothing was measured."""
+        from app.analysis.contract import AnalysisEval
+
+        files = self.tuned.analysis.get("files") or 0
+        if not files or not self.static:
+            return None
+        pick = ("precision", "recall", "f1")
+        return AnalysisEval(static={k: self.static[k] for k in pick},
+                            hybrid={k: self.tuned.analysis["hybrid"][k] for k in pick},
+                            cases=files, split="validation",
+                            dataset="builder data stage held-out code-analysis records").model_dump()
+
+
+def _source_name(path: str) -> str:
+    return Path(str(path)).name
+
+
+def grounded_scores(engine, retriever, items: Sequence[dict], *, max_tokens: int, ground: bool,
+                    progress: Progress = lambda m: None) -> GroundedScores:
+    """Ask each held-out question through `app.knowledge.answer.answer`; score citations against the truth."""
+    from app.knowledge.answer import answer
+    from app.prompts import CHAT_SYSTEM
+
+    kw = {"ground": ground} if "ground" in inspect.signature(answer).parameters else {}
+    sc = GroundedScores(mode="app" if ground else "model")
+    t0 = time.perf_counter()
+    questions = [(it["question"], _source_name(it["source"])) for it in items] + [(q, None) for q in OFF_CORPUS]
+    for i, (q, want) in enumerate(questions, 1):
+        ans = answer(q, engine=engine, retriever=retriever, system=CHAT_SYSTEM, max_tokens=max_tokens, **kw)
+        ans.result()
+        cited = list(ans.sources)
+        if want is None:
+            sc.off_corpus += 1
+            sc.refused += not cited
+        else:
+            sc.answerable += 1
+            sc.cited += bool(cited)
+            good = [h for h in cited if _source_name(h.source) == want]
+            sc.grounded += bool(good)
+            sc.citations += len(cited)
+            sc.supported_citations += len(good)
+        progress(f"eval: ask {sc.mode} {i}/{len(questions)}")
+    sc.seconds = time.perf_counter() - t0
+    return sc
+
+
+def _truth_positive(truth: dict) -> bool:
+    return truth.get("label") not in (None, "safe")
+
+
+def _score(prf: PRF, truth: dict, report) -> None:
+    flagged = report.label not in (None, "safe")
+    if _truth_positive(truth):
+        prf.tp += flagged
+        prf.fn += not flagged
+    else:
+        prf.fp += flagged
+        prf.tn += not flagged
+
+
+def analysis_files(items: Sequence[dict], folder: Path) -> list[tuple[Path, dict]]:
+    """Write each held-out record's code to a file named for its language (what `bastion analyze` reads)."""
+    from app.analysis.languages import LANGUAGES
+
+    out = []
+    for i, it in enumerate(items):
+        p = folder / f"case{i:04d}{LANGUAGES[it['language']]}"
+        p.write_text(it["code"], encoding="utf-8")
+        out.append((p, it))
+    return out
+
+
+def static_scores(files: list[tuple[Path, dict]]) -> PRF:
+    from app.analysis.analyzer import analyze_files
+
+    reports = {r.filename: r for r in analyze_files([p for p, _ in files], engine=None, use_model=False)}
+    prf = PRF()
+    for p, it in files:
+        _score(prf, it, reports[str(p)])
+    return prf
+
+
+def analysis_scores(engine, files: list[tuple[Path, dict]], review_items: Sequence[dict], *,
+                    scorer=None, max_tokens: int = 256, progress: Progress = lambda m: None) -> AnalysisScores:
+    """Hybrid analysis with this model through `analyze_files`, plus the unconstrained schema-valid rate."""
+    from pydantic import ValidationError
+
+    from app.analysis import contract
+    from app.analysis.analyzer import analyze_files
+
+    sc = AnalysisScores(files=len(files))
+    t0 = time.perf_counter()
+    if files:
+        progress(f"eval: analyze (hybrid) {len(files)} held-out file(s) with {engine.name}")
+        reports = {r.filename: r for r in analyze_files([p for p, _ in files], engine=engine, use_model=True)}
+        for p, it in files:
+            _score(sc.hybrid, it, reports[str(p)])
+    if scorer is not None:
+        for rec in review_items:
+            msgs = [{"role": m["role"], "content": m["content"]} for m in rec["messages"]]
+            n = sum(1 for k in json.loads(msgs[-1]["content"]) if k != "extra")
+            text = scorer.answer(msgs, max_tokens=max_tokens)
+            sc.schema_checked += 1
+            try:
+                contract.parse_review(text.strip(), n)
+                sc.schema_valid += 1
+            except (ValidationError, ValueError):
+                pass
+    sc.seconds = time.perf_counter() - t0
+    return sc
+
+
+def decide(ev: AppEval) -> AppEval:
+    """The gate (tuned no worse than base on the gated figures) and the analysis default."""
+    reasons = []
+    if ev.base is not None:
+        gated = [("grounded answering", "model", "grounded_answer_rate"), ("off-corpus refusal", "model", "refusal_rate")]
+        for what, mode, key in gated:
+            b, t = (ev.base.grounded.get(mode) or {}).get(key), (ev.tuned.grounded.get(mode) or {}).get(key)
+            if b is not None and t is not None and t < b - TOLERANCE:
+                reasons.append(f"{what}: tuned {t:.2f} < base {b:.2f}")
+        b, t = ev.base.analysis.get("schema_valid_rate"), ev.tuned.analysis.get("schema_valid_rate")
+        if b is not None and t is not None and t < b - TOLERANCE:
+            reasons.append(f"review answers the app accepts: tuned {t:.2f} < base {b:.2f}")
+        b, t = (ev.base.analysis.get("hybrid") or {}).get("f1"), (ev.tuned.analysis.get("hybrid") or {}).get("f1")
+        if b is not None and t is not None and ev.tuned.analysis.get("files") and t < b - TOLERANCE:
+            reasons.append(f"hybrid analysis F1: tuned {t:.2f} < base {b:.2f}")
+    ev.gate_reasons, ev.gate_passed = reasons, not reasons
+    evidence = ev.analysis_evidence()
+    if evidence is None:
+        ev.analysis_model_default, ev.analysis_model_default_why = None, "no held-out code-analysis files to measure on"
+    else:  # the app's own rule (app.analysis.policy), on the figures the manifest will carry
+        from app.analysis.policy import decide as app_policy
+
+        pol = app_policy({"analysis": evidence}, bundle_name="this bundle")
+        ev.analysis_model_default, ev.analysis_model_default_why = pol.use_model, pol.reason
+    return ev
+
+
+def evaluate_model(gguf: Path, *, label: str, n_ctx: int, stop: Sequence[str], index_dir: Path, embedder_gguf: Path,
+                   embed_max_tokens: int, grounded_items: Sequence[dict], files: list[tuple[Path, dict]],
+                   review_items: Sequence[dict], max_tokens: int, progress: Progress) -> ModelEval:
+    """One GGUF chat model through `bastion ask`'s and `bastion analyze`'s library calls."""
+    import os
+
+    from app.bundle.hashing import sha256_file
+    from app.knowledge.registry import BUNDLE_COLLECTION
+    from app.knowledge.retrieval import Retriever
+    from app.knowledge.store import KnowledgeBase
+    from app.llm.embedder import Embedder
+    from app.llm.engine import EngineConfig, LlamaEngine
+    from builder.chat_eval import GGUFScorer
+
+    out = ModelEval(model=label)
+    engine = LlamaEngine(gguf, EngineConfig(n_ctx=n_ctx, temperature=0.0, max_tokens=max_tokens, stop=list(stop),
+                                            n_threads=os.cpu_count()))
+    fp = sha256_file(embedder_gguf)
+    emb = Embedder(embedder_gguf, fingerprint=fp, max_tokens=embed_max_tokens, n_threads=os.cpu_count())
+    kb = KnowledgeBase(index_dir, name=BUNDLE_COLLECTION, fingerprint=fp, create=False)
+    try:
+        retriever = Retriever([kb], embedder=emb)
+        from app.knowledge.answer import answer
+
+        for ground in [False, True] if "ground" in inspect.signature(answer).parameters else [False]:
+            sc = grounded_scores(engine, retriever, grounded_items, max_tokens=max_tokens, ground=ground,
+                                 progress=lambda m: progress(f"{m} ({label})"))
+            out.grounded[sc.mode] = sc.figures()
+    finally:
+        kb.close()
+    scorer = GGUFScorer(gguf, n_ctx=n_ctx, stop=stop) if review_items else None
+    try:
+        out.analysis = analysis_scores(engine, files, review_items, scorer=scorer, max_tokens=max_tokens,
+                                       progress=progress).figures()
+    finally:
+        if scorer is not None:
+            scorer.close()
+    engine.close()
+    return out
+
+
+def run_app_eval(*, tuned: Path, base: Path | None, n_ctx: int, stop: Sequence[str], index_dir: Path,
+                 embedder_gguf: Path, embed_max_tokens: int, val_records: Sequence[dict], max_items: int,
+                 max_tokens: int, progress: Progress = lambda m: None) -> AppEval:
+    """Base and tuned through the app's pipelines on the data stage's held-out app-task records."""
+    grounded_items = [r["truth"] for r in val_records if r.get("task") == "grounded_answer"
+                      and r.get("truth", {}).get("in_corpus") and not r["truth"].get("refusal")][:max_items]
+    review_items = [r for r in val_records if r.get("task") == "code_analysis" and r.get("truth")][:max_items]
+    with tempfile.TemporaryDirectory(prefix="bastion-eval-") as tmp:
+        files = analysis_files([r["truth"] for r in review_items], Path(tmp))
+        progress(f"eval: static analysis of {len(files)} held-out file(s)")
+        static = static_scores(files).figures() if files else {}
+        common = dict(n_ctx=n_ctx, stop=stop, index_dir=index_dir, embedder_gguf=embedder_gguf,
+                      embed_max_tokens=embed_max_tokens, grounded_items=grounded_items, files=files,
+                      review_items=review_items, max_tokens=max_tokens, progress=progress)
+        base_ev = evaluate_model(base, label="base", **common) if base is not None else None
+        tuned_ev = evaluate_model(tuned, label="tuned", **common)
+    return decide(AppEval(static=static, base=base_ev, tuned=tuned_ev))
+
+
+def markdown(ev: AppEval) -> list[str]:
+    """The report.md section."""
+    lines = ["## Through the app's pipelines (held-out app-task data, same run)", ""]
+    keys = ("grounded_answer_rate", "cited_rate", "citation_precision", "refusal_rate")
+    lines += ["| model | mode | " + " | ".join(keys) + " |", "|---|---|" + "---|" * len(keys)]
+    for m in (ev.base, ev.tuned):
+        if m is None:
+            continue
+        for mode, fig in m.grounded.items():
+            lines.append(f"| {m.model} | {mode} | " + " | ".join("–" if fig.get(k) is None else f"{fig[k]:.3f}" for k in keys) + " |")
+    lines += ["", "Mode `model`: the model's own answer (no post-hoc grounding); `app`: what `bastion ask` shows.", ""]
+    lines += ["| analysis | files | precision | recall | F1 | schema-valid (unconstrained) |", "|---|---|---|---|---|---|"]
+    if ev.static:
+        s = ev.static
+        lines.append(f"| static only | {s['tp'] + s['fp'] + s['fn'] + s['tn']} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | – |")
+    for m in (ev.base, ev.tuned):
+        if m is None or not m.analysis:
+            continue
+        h, sv = m.analysis.get("hybrid", {}), m.analysis.get("schema_valid_rate")
+        lines.append(f"| hybrid, {m.model} | {m.analysis.get('files')} | {h.get('precision', 0):.3f} | "
+                     f"{h.get('recall', 0):.3f} | {h.get('f1', 0):.3f} | {'–' if sv is None else f'{sv:.3f}'} |")
+    lines += ["", f"**Gate:** {'passed' if ev.gate_passed else 'FAILED — ' + '; '.join(ev.gate_reasons)}", "",
+              f"**Model layer on by default for analysis:** {ev.analysis_model_default} ({ev.analysis_model_default_why})", ""]
+    return lines
