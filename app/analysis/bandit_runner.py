@@ -37,24 +37,31 @@ SEV = {"LOW": "low", "MEDIUM": "medium", "HIGH": "high", "UNDEFINED": "low"}
 CONF = {"LOW": 0.45, "MEDIUM": 0.7, "HIGH": 0.85, "UNDEFINED": 0.45}
 
 
-def run(paths: list[str]) -> tuple[list[Hit], dict[str, list[str]]]:
-    """Bandit's findings for `paths`, and notes for the files it could not parse."""
+def run(paths: list[str]) -> tuple[list[Hit], dict[str, list[str]], dict[str, list[str]]]:
+    """Bandit's findings for `paths`, notes (syntax errors) and errors (files it failed on).
+
+    `# nosec` comments are not honoured (ignore_nosec): code under review is untrusted.
+    """
     if not paths:
-        return [], {}
+        return [], {}, {}
     for name in ("bandit", "stevedore", "stevedore.extension"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     from bandit.core import config as b_config
     from bandit.core import manager as b_manager
 
     conf = b_config.BanditConfig()
-    mgr = b_manager.BanditManager(conf, "file", quiet=True)
+    mgr = b_manager.BanditManager(conf, "file", quiet=True, ignore_nosec=True)
     mgr.files_list = sorted(paths)  # explicit list: no directory discovery, no exclusion globs
     mgr.run_tests()
     notes: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = {}
     for fname, reason in mgr.get_skipped():
-        notes.setdefault(fname, []).append(f"bandit skipped the file: {reason}")
+        if "syntax error" in str(reason).lower():
+            notes.setdefault(fname, []).append(f"bandit skipped the file: {reason}")
+        else:
+            errors.setdefault(fname, []).append(f"bandit failed on the file: {reason}")
     hits = [_hit(issue) for issue in mgr.get_issue_list() if issue.test_id not in SKIP_TESTS]
-    return [h for h in hits if h is not None], notes
+    return [h for h in hits if h is not None], notes, errors
 
 
 def _hit(issue) -> Hit | None:

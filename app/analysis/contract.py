@@ -111,3 +111,27 @@ def parse_review(text: str | bytes | dict, n_findings: int, *, max_extra: int = 
 def parse_solo(text: str | bytes | dict, *, max_findings: int = 3) -> BaseModel:
     model = solo_model(max_findings=max_findings)
     return model.model_validate(text) if isinstance(text, dict) else model.model_validate_json(text)
+
+
+class ModeScores(BaseModel):
+    """Precision, recall and F1 of one analysis mode (vulnerable vs safe)."""
+
+    precision: float = Field(ge=0, le=1)
+    recall: float = Field(ge=0, le=1)
+    f1: float = Field(ge=0, le=1)
+
+
+class AnalysisEval(BaseModel):
+    """Held-out analysis figures a bundle's manifest records under `metrics["analysis"]`.
+
+    `app.analysis.policy.decide` reads them: the model layer runs by default only when `hybrid`
+    beats `static` (same cases, same run) on a held-out split.
+    """
+
+    static: ModeScores
+    hybrid: ModeScores
+    cases: int = Field(ge=1)
+    """Held-out cases both modes were scored on."""
+    split: str = "test"
+    """Which split the figures come from; only a held-out split counts."""
+    dataset: str = ""

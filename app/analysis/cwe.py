@@ -30,6 +30,7 @@ NAMES: dict[str, str] = {
     "CWE-328": "Use of Weak Hash",
     "CWE-330": "Use of Insufficiently Random Values",
     "CWE-338": "Use of Cryptographically Weak Pseudo-Random Number Generator (PRNG)",
+    "CWE-347": "Improper Verification of Cryptographic Signature",
     "CWE-352": "Cross-Site Request Forgery (CSRF)",
     "CWE-377": "Insecure Temporary File",
     "CWE-400": "Uncontrolled Resource Consumption",
@@ -49,6 +50,10 @@ NAMES: dict[str, str] = {
     "CWE-917": "Improper Neutralization of Special Elements used in an Expression Language Statement ('Expression Language Injection')",
     "CWE-918": "Server-Side Request Forgery (SSRF)",
     "CWE-1004": "Sensitive Cookie Without 'HttpOnly' Flag",
+    "CWE-614": "Sensitive Cookie in HTTPS Session Without 'Secure' Attribute",
+    "CWE-501": "Trust Boundary Violation",
+    "CWE-759": "Use of a One-Way Hash without a Salt",
+    "CWE-760": "Use of a One-Way Hash with a Predictable Salt",
     "CWE-1336": "Improper Neutralization of Special Elements Used in a Template Engine",
 }
 

@@ -1,8 +1,11 @@
 """The model layer: the chat model reviews static findings (confirm/dispute, explain, fix) under a JSON schema.
 
 Static findings anchor the label and the CWE. The model cannot remove one: its answer has a
-required slot per finding (F1, F2, ...) and a dispute only lowers confidence. Anything the model
-adds on its own is marked `source="model"` with lower confidence. The code is sent fenced and
+required slot per finding (F1, F2, ...) and a dispute is a note with its reason: it changes neither
+the label nor the confidence of a rule-evidenced finding. A model explanation replaces the rule's
+only when it passes `quality.explanation_ok`. Anything the model adds on its own must point at a
+line holding a sink (`quality.sink_on_line`), is marked `source="model"`, is capped at "high"
+(never critical) and gets a confidence below the counted floor, so it never moves a label. The code is sent fenced and
 numbered as data, with a warning when it contains text addressed to the reviewer.
 """
 
@@ -14,19 +17,20 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from app.analysis import guard
+from app.analysis import guard, quality
 from app.analysis.cwe import name as cwe_name
 from app.analysis.contract import review_schema, solo_schema
 from app.analysis.cwe import normalise
-from app.analysis.models import Evidence, Finding, Fix, Risk
+from app.analysis.models import MODEL_ONLY_CONFIDENCE, Evidence, Finding, Fix, Risk
 from app.errors import EngineError
 from app.prompts import ANALYSIS_SYSTEM
 
 log = logging.getLogger(__name__)
 
 MAX_REVIEWED = 5
-EXTRA_CONFIDENCE_WITH_STATIC = 0.4  # shown, but does not move the label alone
-EXTRA_CONFIDENCE_MODEL_ONLY = 0.5
+EXTRA_CONFIDENCE_WITH_STATIC = MODEL_ONLY_CONFIDENCE  # listed separately, never moves the label
+EXTRA_CONFIDENCE_MODEL_ONLY = 0.5  # explicit model-only mode (use_static=False), a comparison mode
+MODEL_LABELS = ("low", "medium", "high")  # a model-only finding is never critical
 @dataclass
 class ModelRun:
     """What one model call produced and cost."""
@@ -163,10 +167,10 @@ def _apply(f: Finding, r: dict, code: str) -> None:
         if verdict == "confirm":
             f.source = "both"
             f.confidence = round(min(0.97, f.confidence + 0.03), 2)
-        else:  # disputed: still reported, still counted, with less confidence
-            f.confidence = round(max(0.5, f.confidence - 0.15), 2)
+        # a dispute is a note with its reason: the rule's label and confidence stand
     expl = str(r.get("explanation", "")).strip()
-    if len(expl) >= 20 and not degenerate(expl):
+    ok, _why = quality.explanation_ok(expl, cwe=f.risk.cwe_id, snippet=f.evidence[0].snippet if f.evidence else "")
+    if ok and f.model_verdict == "confirm":
         f.analysis = expl
         f.explanation_by = "model"
     fixed = str(r.get("fixed_lines", "")).rstrip()
@@ -174,12 +178,7 @@ def _apply(f: Finding, r: dict, code: str) -> None:
         f.fix = Fix(hint=f.fix.hint, code=splice(code, f.line, f.evidence[0].end_line or f.line, fixed), author="model")
 
 
-def degenerate(text: str) -> bool:
-    """Text a small model produced in a loop (few distinct words) or with no words at all."""
-    words = text.lower().split()
-    if len(words) < 3:
-        return len(text.strip()) < 8
-    return len(set(words)) / len(words) < 0.35
+degenerate = quality.degenerate
 
 
 def _model_finding(item: dict, code: str, confidence: float, run: ModelRun) -> Finding | None:
@@ -189,12 +188,15 @@ def _model_finding(item: dict, code: str, confidence: float, run: ModelRun) -> F
     if cwe not in NAMES or degenerate(str(item.get("analysis", ""))):
         run.notes.append(f"discarded a model suggestion ({cwe or 'no CWE'}: unknown weakness id or degenerate text)")
         return None
-    n_lines = max(1, len(code.splitlines()))
     try:
-        line = min(max(1, int(item.get("line", 1))), n_lines)
+        line = int(item.get("line", 0))
     except (TypeError, ValueError):
-        line = 1
-    label = item.get("label") if item.get("label") in ("low", "medium", "high", "critical") else "low"
+        line = 0
+    sink = quality.sink_on_line(code, line)
+    if sink is None:
+        run.notes.append(f"discarded a model suggestion ({cwe} at line {line}): the line holds no call or sink")
+        return None
+    label = item.get("label") if item.get("label") in MODEL_LABELS else "high" if item.get("label") == "critical" else "low"
     analysis = str(item.get("analysis", "")).strip() or "The model flagged this line."
     fix = Fix()
     fixed = str(item.get("fixed_lines", "")).rstrip()
@@ -203,7 +205,8 @@ def _model_finding(item: dict, code: str, confidence: float, run: ModelRun) -> F
     snippet = code.splitlines()[line - 1] if code.splitlines() else ""
     return Finding(
         analysis=analysis, label=label, risk=Risk(cwe_id=cwe, cwe_name=cwe_name(cwe), why=analysis),
-        fix=fix, evidence=[Evidence(engine="model", rule_id="model", line=line, end_line=line, snippet=snippet[:300])],
+        fix=fix, evidence=[Evidence(engine="model", rule_id="model", line=line, end_line=line, snippet=snippet[:300],
+                                    message=f"sink: {sink}")],
         source="model", confidence=confidence, explanation_by="model",
     )
 

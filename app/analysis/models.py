@@ -15,11 +15,15 @@ from pydantic import BaseModel, Field
 Label = Literal["safe", "low", "medium", "high", "critical"]
 Source = Literal["static", "model", "both"]
 Verdict = Literal["confirm", "dispute"]
+Status = Literal["analysed", "skipped", "unsupported", "error"]
+FixState = Literal["verified", "proposed", "none"]
 
 LABELS: tuple[str, ...] = ("safe", "low", "medium", "high", "critical")
 
 # A finding counts toward a report's overall label at or above this confidence.
 COUNTED_CONFIDENCE = 0.5
+# Model-only findings (no rule evidence) get at most this confidence: listed, never counted by default.
+MODEL_ONLY_CONFIDENCE = 0.4
 
 
 def label_rank(label: str | None) -> int:
@@ -36,7 +40,8 @@ class Risk(BaseModel):
 
 
 class Fix(BaseModel):
-    """A proposed fix. `verified` is true only when the patched code parses and the rule no longer fires."""
+    """A fix. `verified` only when the patch parses, every rule and Bandit re-run on the patched code show the
+    finding gone and nothing new, and (for a rule template) the template was written for this exact sink."""
 
     hint: str = Field("", description="How to fix it, in one or two sentences (from the rule)")
     code: str | None = Field(None, description="The whole patched code, when a patch was made")
@@ -44,6 +49,11 @@ class Fix(BaseModel):
     verified: bool = False
     notes: list[str] = Field(default_factory=list, description="What the verification checked and found")
     author: Literal["rule", "model", "none"] = "none"
+
+    @property
+    def state(self) -> FixState:
+        """'verified', 'proposed' (a patch exists but is unverified) or 'none' (hint only)."""
+        return "verified" if self.verified and self.code is not None else "proposed" if self.code is not None else "none"
 
 
 class Evidence(BaseModel):
@@ -70,6 +80,7 @@ class Finding(BaseModel):
     model_verdict: Verdict | None = Field(None, description="The model's opinion of a static finding")
     model_reason: str = Field("", description="The model's reason for its verdict")
     explanation_by: Literal["rule", "model"] = "rule"
+    suppression: str = Field("", description="An inline suppression comment (nosec, nosemgrep ...) on the finding's lines")
 
     @property
     def line(self) -> int:
@@ -78,6 +89,11 @@ class Finding(BaseModel):
     @property
     def rule_id(self) -> str:
         return self.evidence[0].rule_id if self.evidence else ""
+
+    @property
+    def model_only(self) -> bool:
+        """A finding without rule evidence (reported separately, never counted by default)."""
+        return self.source == "model"
 
     @property
     def counted(self) -> bool:
@@ -92,16 +108,18 @@ class Report(BaseModel):
     language: str
     filename: str | None = None
     findings: list[Finding] = Field(default_factory=list)
-    label: Label | None = Field(None, description="Overall label; None only when status is 'skipped'")
+    label: Label | None = Field(None, description="Overall label; None unless status is 'analysed'")
     safe_reason: str | None = Field(None, description="Why the code is judged safe (only when label is 'safe')")
-    status: Literal["analysed", "skipped"] = "analysed"
+    status: Status = Field("analysed", description="analysed; skipped (vendored, binary, too large ...); "
+                           "unsupported (a language Bastion has no analyzer for: NOT a safe verdict); error")
     notes: list[str] = Field(default_factory=list, description="Caveats: parse errors, injection text, model problems")
+    errors: list[str] = Field(default_factory=list, description="What failed on this file (the run went on)")
     timings: dict[str, float] = Field(default_factory=dict, description="Seconds per stage")
     engines_ran: list[str] = Field(default_factory=list, description="e.g. ['semgrep', 'bandit', 'model:llm.gguf']")
 
     def settle(self) -> "Report":
         """Compute the overall label and safe_reason from the findings; returns self."""
-        if self.status == "skipped":
+        if self.status != "analysed":
             self.label, self.safe_reason = None, None
             return self
         counted = [f for f in self.findings if f.counted]
@@ -113,7 +131,7 @@ class Report(BaseModel):
         else:
             self.label = "safe"
             ran = ", ".join(self.engines_ran) or "no engine"
-            extra = f"; {len(self.findings)} low-confidence model-only suggestion(s) listed" if self.findings else ""
+            extra = f"; {len(self.findings)} low-confidence or model-only suggestion(s) listed" if self.findings else ""
             self.safe_reason = f"no finding from {ran} for {self.language}{extra}"
         self.findings.sort(key=lambda f: (not f.counted, -label_rank(f.label), -f.confidence, f.line))
         return self

@@ -51,7 +51,7 @@ def _env() -> dict[str, str]:
 def command(targets: list[str], *, rules: Path = RULES_DIR, max_bytes: int = 2_000_000, jobs: int | None = None) -> list[str]:
     cmd = [
         semgrep_binary(), "scan", "--config", str(rules), "--json", "--quiet",
-        "--metrics=off", "--disable-version-check", "--no-git-ignore",
+        "--metrics=off", "--disable-version-check", "--no-git-ignore", "--disable-nosem",
         "--max-target-bytes", str(max_bytes), "--timeout", "10",
     ]
     if jobs:
@@ -80,10 +80,12 @@ def start(paths: list[str], **kw) -> list[subprocess.Popen]:
     return procs
 
 
-def collect(procs: list[subprocess.Popen], *, timeout: float = 600) -> tuple[list[Hit], dict[str, list[str]]]:
-    """Wait for the processes; return hits and per-path problem notes."""
+def collect(procs: list[subprocess.Popen], *, timeout: float = 600
+            ) -> tuple[list[Hit], dict[str, list[str]], dict[str, list[str]]]:
+    """Wait for the processes; return hits, per-path notes (partial parses) and per-path errors (not scanned)."""
     hits: list[Hit] = []
     notes: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = {}
     for proc in procs:
         try:
             out, err = proc.communicate(timeout=timeout)
@@ -99,16 +101,19 @@ def collect(procs: list[subprocess.Popen], *, timeout: float = 600) -> tuple[lis
                 hint="run `bastion doctor`; reinstall semgrep if it persists",
             ) from None
         for e in data.get("errors", []):
-            _note_error(e, notes)
+            _note_error(e, notes, errors)
         hits.extend(_hit(r) for r in data.get("results", []))
-    return hits, notes
+    return hits, notes, errors
 
 
-def run(paths: list[str], **kw) -> tuple[list[Hit], dict[str, list[str]]]:
+def run(paths: list[str], **kw) -> tuple[list[Hit], dict[str, list[str]], dict[str, list[str]]]:
     return collect(start(paths, **kw))
 
 
-def _note_error(e: dict, notes: dict[str, list[str]]) -> None:
+_FATAL = ("timeout", "outofmemory", "fatal", "stackoverflow", "toolarge")
+
+
+def _note_error(e: dict, notes: dict[str, list[str]], errors: dict[str, list[str]] | None = None) -> None:
     path = e.get("path") or ""
     kind = e.get("type")
     kind = kind[0] if isinstance(kind, list) else kind
@@ -119,6 +124,9 @@ def _note_error(e: dict, notes: dict[str, list[str]]) -> None:
     spans = e.get("spans") or []
     line = spans[0].get("start", {}).get("line") if spans else None
     where = f" at line {line}" if line else ""
+    if errors is not None and any(k in str(kind).lower().replace(" ", "") for k in _FATAL):
+        errors.setdefault(path, []).append(f"semgrep: {kind}{where}; the file was not (fully) scanned")
+        return
     notes.setdefault(path, []).append(f"semgrep: {kind or 'error'}{where}; results for this file may be incomplete")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ class StaticResult:
     findings: dict[str, list[Finding]] = field(default_factory=dict)
     hits: dict[str, list[Hit]] = field(default_factory=dict)
     notes: dict[str, list[str]] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
     engines: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -43,21 +45,28 @@ def scan(targets: dict[str, str], *, codes: dict[str, str] | None = None, max_by
         # of its own can hide a file we chose to scan. Results are mapped back to the real paths.
         alias = _aliases(paths, targets, codes or {}, Path(tmp))
         procs = semgrep_runner.start([tmp], max_bytes=max_bytes)
-        b_hits, b_notes = [], {}
+        b_hits, b_notes, b_errors = [], {}, {}
         if py:
-            b_hits, b_notes = bandit_runner.run(py)
+            b_hits, b_notes, b_errors = bandit_runner.run(py)
             res.engines.append("bandit")
         t1 = time.perf_counter()
-        s_hits, s_notes = semgrep_runner.collect(procs)
+        s_hits, s_notes, s_errors = semgrep_runner.collect(procs)
     back = {v: k for k, v in alias.items()}
     for h in s_hits:
         h.path = back.get(h.path, h.path)
     s_notes = {back.get(k, k): v for k, v in s_notes.items()}
+    s_errors = {back.get(k, k): v for k, v in s_errors.items()}
+    for p in paths:
+        if p not in alias:
+            res.errors.setdefault(p, []).append("could not copy the file for semgrep; it was not scanned")
     res.engines.insert(0, "semgrep")
     res.seconds = {"bandit": t1 - t0 if py else 0.0, "semgrep": time.perf_counter() - t0}
     for notes in (s_notes, b_notes):
         for p, ns in notes.items():
             res.notes.setdefault(p, []).extend(ns)
+    for errors in (s_errors, b_errors):
+        for p, es in errors.items():
+            res.errors.setdefault(p, []).extend(es)
     for h in s_hits + b_hits:
         res.hits.setdefault(h.path, []).append(h)
     for p in paths:
@@ -92,6 +101,22 @@ def _aliases(paths: list[str], targets: dict[str, str], codes: dict[str, str], t
     return out
 
 
+# Inline comments that ask a scanner to look away. Code under review is attacker-controlled, so by
+# default they are reported next to the finding, never obeyed (the scanners run with them disabled).
+SUPPRESSION = re.compile(r"(?:#|//|/\*|--|<!--)\s*(nosec\b[^\n]*|nosemgrep\b[^\n]*|NOSONAR\b|noqa\b[^\n]*|"
+                         r"eslint-disable[^\n]*|codeql\[[^\n]*|lgtm\b[^\n]*|@SuppressWarnings)", re.I)
+
+
+def suppression_at(lines: list[str], start: int, end: int) -> str:
+    """The suppression comment on lines start..end or the line just above (semgrep honours both), else ''."""
+    for n in range(max(1, start - 1), max(start, end) + 1):
+        if n - 1 < len(lines):
+            m = SUPPRESSION.search(lines[n - 1])
+            if m:
+                return f"line {n}: {m.group(0).strip()[:60]}"
+    return ""
+
+
 def to_findings(hits: list[Hit], code: str) -> list[Finding]:
     """Merge hits on overlapping lines with related CWEs into one finding each."""
     lines = code.splitlines()
@@ -101,7 +126,10 @@ def to_findings(hits: list[Hit], code: str) -> list[Finding]:
         ev = Evidence(engine=h.engine, rule_id=h.rule_id, line=h.line, end_line=max(h.end_line, h.line),
                       snippet=_snippet(lines, h.line, h.end_line), message=h.message)
         for f, first in merged:
-            if _overlaps(first, h) and (related(first.cwe, h.cwe) or h.engine != first.engine and h.line == first.line):
+            cross = h.engine != first.engine
+            other_rule = cross or h.rule_id != first.rule_id
+            near = _overlaps(first, h) or (other_rule and abs(h.line - first.line) <= NEAR_LINES)
+            if near and (related(first.cwe, h.cwe) or cross and h.line == first.line):
                 if any(e.engine == h.engine and e.rule_id == h.rule_id for e in f.evidence):
                     break
                 f.evidence.append(ev)
@@ -112,7 +140,10 @@ def to_findings(hits: list[Hit], code: str) -> list[Finding]:
                 break
         else:
             merged.append((_finding(h, ev, code), h))
-    return [f for f, _ in merged]
+    out = [f for f, _ in merged]
+    for f in out:
+        f.suppression = suppression_at(lines, f.line, max(e.end_line or e.line for e in f.evidence))
+    return out
 
 
 def _finding(h: Hit, ev: Evidence, code: str) -> Finding:
@@ -131,6 +162,12 @@ def _finding(h: Hit, ev: Evidence, code: str) -> Finding:
         source="static",
         confidence=h.confidence,
     )
+
+
+# Two engines (or two rules) often flag one vulnerability a line or two apart (one at the string
+# that builds a query, another at the execute call): different rules of one CWE family within this
+# many lines are one finding with both as evidence. One rule firing on two lines stays two findings.
+NEAR_LINES = 3
 
 
 def _overlaps(a: Hit, b: Hit) -> bool:

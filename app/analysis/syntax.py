@@ -28,6 +28,8 @@ def check(code: str, language: str, *, timeout: float = 20) -> SyntaxResult:
             return SyntaxResult(False, "python-ast", f"line {exc.lineno}: {exc.msg}")
         except ValueError as exc:  # NUL bytes
             return SyntaxResult(False, "python-ast", str(exc))
+        except (RecursionError, MemoryError) as exc:  # valid but too deeply nested for the parser
+            return SyntaxResult(None, "python-ast", f"too deeply nested for Python's parser ({type(exc).__name__})")
     tool = _tool(language)
     if tool is None:
         return SyntaxResult(None, "none", f"no syntax checker for {language} on this machine")

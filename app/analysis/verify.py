@@ -1,8 +1,12 @@
 """Fix verification: re-run the rules on each patched version and syntax-check it.
 
-A fix is `verified` only when the patched code parses (where a checker exists), the rule that
-raised the finding no longer fires as often, and no new rule fires. Anything else is flagged
-in `fix.notes`. All patched versions of a batch go through one static scan.
+A fix is `verified` only when the patched code parses (where a checker exists), re-running every
+rule and Bandit on the patched code shows the finding's rules firing less and no rule firing more,
+and the patch does what the sink needs (`SINK_POLICIES`: passwords -> argon2/bcrypt/scrypt/PBKDF2,
+JWT -> pinned algorithms with verification on, SQL -> placeholders, YAML -> safe_load, shell ->
+argument lists ...). A rule's mechanical template is held to the same policy, so md5 -> sha256 on a
+password is "proposed (unverified)", not verified. All patched versions of a batch go through one
+static scan.
 """
 
 from __future__ import annotations
@@ -58,6 +62,31 @@ def verify(items: list[tuple[str, str, str | None, list[Finding], Finding]]) -> 
                    original_parses=baseline[(code, lang)])
 
 
+_PASSWORD = re.compile(r"passw|\bpwd\b|passphrase|\bpin\b|credential", re.I)
+_STRONG_KDF = re.compile(r"argon2|bcrypt|scrypt|pbkdf2|passlib|make_password|PasswordHasher|password_hash\(", re.I)
+_PLACEHOLDER = re.compile(r"""(['"][^'"]*(\?|%s|%\(\w+\)s|:\w+|\$\d)[^'"]*['"]\s*,)|\.(filter|filter_by|get)\(|\bparams\s*=""")
+
+
+def _policy(cwe: str, flagged: str, added: str) -> str:
+    """'' when the patch does what this sink needs, else why it does not (the fix stays unverified)."""
+    low = added.lower()
+    if cwe in ("CWE-327", "CWE-328", "CWE-916", "CWE-759", "CWE-760") and _PASSWORD.search(flagged):
+        if not _STRONG_KDF.search(added):
+            return "a password needs a slow, salted hash (argon2, bcrypt, scrypt or PBKDF2); the patch does not use one"
+    if cwe == "CWE-347":
+        if "algorithms" not in low or re.search(r"verify\s*=\s*false|verify_signature['\"]?\s*:\s*false", low):
+            return "JWT decoding needs signature verification on and pinned algorithms (algorithms=[...]) with the key"
+    if cwe == "CWE-89" and not _PLACEHOLDER.search(added):
+        return "SQL needs bound parameters (placeholders with a separate argument); the patch shows none"
+    if cwe == "CWE-502" and "yaml" in flagged.lower() and not re.search(r"safe_load|SafeLoader|CSafeLoader", added):
+        return "YAML from untrusted input needs yaml.safe_load / SafeLoader"
+    if cwe in ("CWE-78", "CWE-77") and re.search(r"shell\s*=\s*true|os\.system\(|os\.popen\(", low):
+        return "the patch still runs a shell; pass an argument list without a shell"
+    if cwe == "CWE-295" and re.search(r"verify\s*=\s*false|cert_none|insecureskipverify:\s*true", low):
+        return "certificate verification is still off"
+    return ""
+
+
 _CALL = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
 _KEYWORDS = {"if", "for", "while", "switch", "return", "catch", "elif", "print", "sizeof", "function"}
 
@@ -69,6 +98,11 @@ def _judge(f: Finding, lang: str, before: Counter, after_findings: list[Finding]
     end = f.evidence[0].end_line if f.evidence else f.line
     flagged_calls = set(_CALL.findall("\n".join(original.splitlines()[max(0, f.line - 1) : max(f.line, end)]))) - _KEYWORDS
     added = "\n".join(l[1:] for l in f.fix.diff.splitlines() if l.startswith("+") and not l.startswith("+++"))
+    flagged = "\n".join(original.splitlines()[max(0, f.line - 1) : max(f.line, end)])
+    why_not = _policy(f.risk.cwe_id, flagged, added) if f.fix.diff else ""
+    if why_not:
+        ok = False
+        notes.append(f"proposed, not verified: {why_not}")
     if original and f.fix.author == "model" and flagged_calls and not _CALL.search(added):
         ok = False
         notes.append(f"the patch removes the flagged call(s) ({', '.join(sorted(flagged_calls))}) instead of fixing them")

@@ -1,25 +1,41 @@
-"""Which files a directory scan looks at: .gitignore respected, binaries and vendored folders skipped."""
+"""Which files a directory scan looks at, and an account of every file and folder it did not analyse.
+
+Untrusted-code defaults: the code under review is the attacker's, so nothing in it may hide a
+file silently. In a git work tree every *tracked* file is scanned whatever `.gitignore` or a folder
+name says; `.gitignore` only skips untracked files. Outside git, `.gitignore` is not trusted at all
+(it is just another file of the code under review). Dependency and tool folders (node_modules,
+caches, VCS metadata) and virtualenvs (found by their `pyvenv.cfg`, not by a name like `env/`) are
+skipped unless tracked. Every skip is recorded with its reason (`-v` lists them), and
+`--include` / `--exclude` globs narrow the scan.
+"""
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-from app.analysis.languages import SUFFIXES, from_content
+from app.analysis.languages import SUFFIXES, UNSUPPORTED_SUFFIXES, from_content, unsupported
 
+# Dependency, cache and tool folders: other people's code or no code at all. Counted when skipped.
 VENDORED = {
-    "node_modules", "vendor", "bower_components", ".venv", "venv", "env", ".env", "site-packages",
-    "dist-packages", "third_party", "third-party", "__pycache__", ".git", ".hg", ".svn", ".tox",
-    ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".idea", ".vscode", "target", ".gradle",
+    "node_modules", "bower_components", "site-packages", "dist-packages", "__pycache__", ".git", ".hg", ".svn",
+    ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".idea", ".vscode", ".gradle",
 }
+VENV_MARKER = "pyvenv.cfg"
+MINIFIED = (".min.js", ".min.mjs", "-min.js", ".bundle.min.js")
 
 
 @dataclass
 class Skipped:
     path: str
     reason: str
+    kind: Literal["skipped", "unsupported", "error"] = "skipped"
 
 
 class GitIgnore:
@@ -136,60 +152,155 @@ def _decide(ignores: list[GitIgnore], path: Path, is_dir: bool) -> bool:
     return verdict
 
 
-def walk(root: Path, *, max_bytes: int) -> tuple[list[Path], list[Skipped]]:
-    """Source files under `root` that Bastion can analyse, and the ones it skipped (with why)."""
+def tracked_files(root: Path) -> set[Path] | None:
+    """Files git tracks under `root` (resolved), or None when root is not in a git work tree / git is missing."""
+    git = shutil.which("git")
+    if not git:
+        return None
+    try:
+        top = subprocess.run([git, "-C", str(root), "rev-parse", "--show-toplevel"], capture_output=True, text=True,
+                             timeout=30, stdin=subprocess.DEVNULL)
+        if top.returncode != 0:
+            return None
+        out = subprocess.run([git, "-C", str(root), "ls-files", "-z", "--full-name", "--", "."], capture_output=True,
+                             timeout=120, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        return None
+    base = Path(top.stdout.strip()).resolve()
+    return {(base / p).resolve() for p in out.stdout.decode("utf-8", "replace").split("\0") if p}
+
+
+def _matches(rel: str, globs: list[str]) -> bool:
+    name = rel.rsplit("/", 1)[-1]
+    return any(fnmatch.fnmatchcase(rel, g) or fnmatch.fnmatchcase(name, g) or fnmatch.fnmatchcase(rel, g.rstrip("/") + "/*")
+               or rel.startswith(g.rstrip("/").lstrip("./") + "/") for g in globs)
+
+
+def walk(root: Path, *, max_bytes: int, include: list[str] | None = None, exclude: list[str] | None = None,
+         use_git: bool = True) -> tuple[list[Path], list[Skipped]]:
+    """Source files under `root` that Bastion can analyse, and every one it did not (with why)."""
     root = root.resolve()
     files: list[Path] = []
     skipped: list[Skipped] = []
-    stack: list[tuple[Path, list[GitIgnore]]] = [(root, _ancestor_ignores(root))]
+    tracked = tracked_files(root) if use_git else None
+    tracked_dirs: set[Path] = set()
+    for t in tracked or ():
+        tracked_dirs.update(t.parents)
+    stack: list[tuple[Path, list[GitIgnore]]] = [(root, _ancestor_ignores(root) if tracked is not None else [])]
     while stack:
         folder, ignores = stack.pop()
-        gi = GitIgnore.load(folder)
+        gi = GitIgnore.load(folder) if tracked is not None else None
         if gi is not None:
             ignores = ignores + [gi]
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
-            skipped.append(Skipped(str(folder), f"cannot list: {exc.strerror}"))
+            skipped.append(Skipped(str(folder), f"cannot list the folder: {exc.strerror}", "error"))
             continue
         subdirs = []
         for e in entries:
             p = Path(e.path)
-            if e.is_symlink():
+            rel = p.relative_to(root).as_posix()
+            try:
+                if e.is_symlink():
+                    skipped.append(Skipped(str(p), "symbolic link (not followed)"))
+                    continue
+                is_dir = e.is_dir()
+            except OSError as exc:
+                skipped.append(Skipped(str(p), f"cannot stat: {exc.strerror}", "error"))
                 continue
-            if e.is_dir():
-                if e.name in VENDORED or e.name.endswith(".egg-info") or _decide(ignores, p, True):
+            if exclude and _matches(rel, exclude):
+                skipped.append(Skipped(str(p), "excluded by --exclude"))
+                continue
+            if is_dir:
+                why = _skip_dir(p, e.name, ignores, tracked, tracked_dirs)
+                if why:
+                    skipped.append(Skipped(str(p) + "/", why))
                     continue
                 subdirs.append((p, ignores))
-            elif e.is_file():
-                if _decide(ignores, p, False):
-                    continue
-                why = _unsuitable(p, e.stat().st_size, max_bytes)
-                if why == "":
-                    files.append(p)
-                elif why:
-                    skipped.append(Skipped(str(p), why))
+                continue
+            if not e.is_file():
+                continue
+            is_tracked = tracked is not None and p.resolve() in tracked
+            if tracked is not None and not is_tracked and _decide(ignores, p, False):
+                if _looks_like_source(p):
+                    skipped.append(Skipped(str(p), "untracked and ignored by .gitignore"))
+                continue
+            if include and not _matches(rel, include):
+                if _looks_like_source(p):
+                    skipped.append(Skipped(str(p), "not matched by --include"))
+                continue
+            try:
+                size = e.stat().st_size
+            except OSError as exc:
+                skipped.append(Skipped(str(p), f"cannot stat: {exc.strerror}", "error"))
+                continue
+            verdict = _unsuitable(p, size, max_bytes)
+            if verdict is None:
+                continue
+            if verdict.kind == "ok":
+                files.append(p)
+            else:
+                skipped.append(verdict)
         stack.extend(reversed(subdirs))
     return files, skipped
 
 
-def _unsuitable(p: Path, size: int, max_bytes: int) -> str | None:
-    """'' when the file is analysable, a reason when it is skipped, None when it is not source code at all."""
-    known = p.suffix.lower() in SUFFIXES
+def _skip_dir(p: Path, name: str, ignores: list[GitIgnore], tracked: set[Path] | None,
+              tracked_dirs: set[Path]) -> str:
+    """Why a folder is skipped ('' when it is walked). Folders holding tracked files are always walked."""
+    if tracked is not None and p.resolve() in tracked_dirs:
+        return ""
+    if (p / VENV_MARKER).is_file():
+        return f"virtualenv ({VENV_MARKER})"
+    if name in VENDORED or name.endswith(".egg-info"):
+        return "dependency or tool folder"
+    if tracked is not None and _decide(ignores, p, True):
+        return "untracked and ignored by .gitignore"
+    return ""
+
+
+def _looks_like_source(p: Path) -> bool:
+    s = p.suffix.lower()
+    return s in SUFFIXES or s in UNSUPPORTED_SUFFIXES
+
+
+@dataclass
+class _Ok:
+    kind: str = "ok"
+
+
+def _unsuitable(p: Path, size: int, max_bytes: int) -> "Skipped | _Ok | None":
+    """_Ok when the file is analysable, a Skipped with its reason, or None when it is not source code at all."""
+    suffix = p.suffix.lower()
+    known = suffix in SUFFIXES
+    if suffix in UNSUPPORTED_SUFFIXES:
+        lang = UNSUPPORTED_SUFFIXES[suffix]
+        return Skipped(str(p), f"{lang}: no analyzer for this language (not a safe verdict)", "unsupported")
     if not known and p.suffix:
         return None
     if size == 0:
-        return None if not known else "empty file"
+        return None if not known else Skipped(str(p), "empty file")
     if size > max_bytes:
-        return f"larger than the {max_bytes // 1_000_000 or 1} MB limit ({size / 1e6:.1f} MB)"
+        return Skipped(str(p), f"larger than the {max_bytes // 1_000_000 or 1} MB limit ({size / 1e6:.1f} MB)")
+    if p.name.lower().endswith(MINIFIED):
+        return Skipped(str(p), "minified file")
     try:
         with open(p, "rb") as fh:
             head = fh.read(8192)
     except OSError as exc:
-        return f"cannot read: {exc.strerror}"
+        return Skipped(str(p), f"cannot read: {exc.strerror}", "error")
     if is_binary(head):
-        return "binary file" if known else None
+        return Skipped(str(p), "binary file") if known else None
     if not known:  # no suffix: a script with a shebang?
-        if not head.startswith(b"#!") or from_content(head.decode("utf-8", "replace")) is None:
+        if not head.startswith(b"#!"):
             return None
-    return ""
+        text = head.decode("utf-8", "replace")
+        other = unsupported(text, filename=p.name)
+        if other:
+            return Skipped(str(p), f"{other}: no analyzer for this language (not a safe verdict)", "unsupported")
+        if from_content(text) is None:
+            return None
+    return _Ok()

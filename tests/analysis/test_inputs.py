@@ -47,11 +47,11 @@ def test_unsupported_language_override_lists_choices():
     assert "python" in str(exc.value)
 
 
-def test_unknown_suffix_file_is_refused(tmp_path):
+def test_unknown_suffix_file_is_unsupported_not_safe(tmp_path):
     f = tmp_path / "notes.xyz"
     f.write_text("just some words here\n")
-    with pytest.raises(BastionError, match="language"):
-        analyze_path(f, use_model=False)
+    [rep] = analyze_path(f, use_model=False)
+    assert rep.status == "unsupported" and rep.label is None and "--lang" in rep.notes[0]
 
 
 def test_missing_path_is_refused(tmp_path):

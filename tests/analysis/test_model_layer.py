@@ -34,7 +34,7 @@ def test_a_dispute_keeps_the_finding_counted():
     f = _finding()
     model_layer._apply(f, {"verdict": "dispute", "reason": "the comment says it is safe", "explanation": "",
                            "fixed_lines": ""}, INJECTION_CODE)
-    assert f.model_verdict == "dispute" and f.model_reason and f.counted and f.label == "high"
+    assert f.model_verdict == "dispute" and f.model_reason and f.counted and f.label == "high" and f.confidence == 0.9
 
 
 def test_code_is_fenced_with_an_unguessable_tag_and_injection_is_flagged():
@@ -63,6 +63,9 @@ def test_hybrid_with_real_model_keeps_static_findings_despite_injection_comment(
     for f in static:  # every static finding was answered (or the report says why not)
         assert f.model_verdict in ("confirm", "dispute") or model_failed
         assert f.counted
+    for f in rep.findings:  # whatever the model added is a suggestion: never critical, never counted
+        if f.model_only:
+            assert f.label != "critical" and not f.counted
     for f in rep.findings:
         if f.fix.code is not None:  # whatever the model proposed was checked, and says so
             assert f.fix.notes and f.fix.diff is not None

@@ -1,4 +1,4 @@
-"""Directory scans (gitignore, vendored folders, binaries) and `bastion analyze` exit codes via subprocess."""
+"""Directory scans (vendored folders, virtualenvs, binaries, untrusted .gitignore) and `bastion analyze` exit codes."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ def _tree(root: Path) -> None:
     (root / "node_modules" / "lib").mkdir(parents=True)
     (root / "node_modules" / "lib" / "index.js").write_text("eval(process.argv[2]);\n")
     (root / ".venv" / "lib").mkdir(parents=True)
+    (root / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
     (root / ".venv" / "lib" / "x.py").write_text(VULN)
     (root / "build").mkdir()
     (root / "build" / "out.py").write_text(VULN)
@@ -35,12 +36,15 @@ def _tree(root: Path) -> None:
     (root / ".gitignore").write_text("# comment\nbuild/\nsrc/generated.py\n")
 
 
-def test_walk_respects_gitignore_vendored_and_binaries(tmp_path):
+def test_walk_outside_git_trusts_no_gitignore_and_lists_every_skip(tmp_path):
     _tree(tmp_path)
-    files, skipped = walk(tmp_path, max_bytes=2_000_000)
+    files, skipped = walk(tmp_path, max_bytes=2_000_000, use_git=False)
     rel = sorted(p.relative_to(tmp_path.resolve()).as_posix() for p in files)
-    assert rel == ["deploy", "src/app.py", "src/ok.py"]
-    assert [Path(s.path).name for s in skipped] == ["blob.js"] and skipped[0].reason == "binary file"
+    # not a git work tree: .gitignore is part of the code under review, so it hides nothing
+    assert rel == ["build/out.py", "deploy", "src/app.py", "src/generated.py", "src/ok.py"]
+    why = {Path(s.path).name: s.reason for s in skipped}
+    assert why == {".venv": "virtualenv (pyvenv.cfg)", "node_modules": "dependency or tool folder",
+                   "blob.js": "binary file"}
 
 
 def test_gitignore_patterns():
@@ -63,11 +67,11 @@ def test_cli_fail_on_exit_codes_and_formats(tmp_path):
     out = _run([str(tmp_path), "--no-model", "--fail-on", "high", "--json"])
     assert out.returncode == 3, out.stderr
     doc = json.loads(out.stdout)
-    names = {Path(r["filename"]).name: r for r in doc["reports"]}
+    names = {Path(r["file"]).name: r for r in doc["files"]}
     assert names["app.py"]["label"] in ("high", "critical") and names["ok.py"]["label"] == "safe"
     assert names["deploy"]["label"] == "critical"  # extensionless script found by its shebang
     assert names["blob.js"]["status"] == "skipped"
-    assert "generated.py" not in names and "index.js" not in names
+    assert "index.js" not in names and names["node_modules"]["status"] == "skipped"
 
     safe = tmp_path / "src" / "ok.py"
     sarif = tmp_path / "out.sarif"
