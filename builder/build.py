@@ -5,7 +5,7 @@
 Each stage is skipped when its inputs and config are unchanged (its meta.json says so), an
 interrupted train stage resumes from its last checkpoint, so rerunning a failed build picks up
 where it stopped. No UI here: `progress(stage, message)` is called as work proceeds and the
-CLI (builder/commands_build.py) draws it.
+CLI (builder/cli/build_cmd.py) draws it.
 """
 
 from __future__ import annotations

@@ -60,17 +60,17 @@ def starter(
     typer.echo(str(path))
 
 
-from builder import commands_llm as _commands_llm  # noqa: E402  (builder data/train/export)
+from builder.cli import llm_cmd as _llm_cmd  # noqa: E402  (builder data/train/export)
 
-_commands_llm.register(cli)
+_llm_cmd.register(cli)
 
 from builder import commands_kit as _commands_kit  # noqa: E402  (builder kit)
 
 _commands_kit.register(cli)
 
-from builder import commands_build as _commands_build  # noqa: E402  (builder embed/index/eval/bundle/build)
+from builder.cli import build_cmd as _build_cmd  # noqa: E402  (builder embed/index/eval/bundle/build)
 
-_commands_build.register(cli)
+_build_cmd.register(cli)
 
 
 def run() -> None:

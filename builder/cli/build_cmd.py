@@ -8,13 +8,7 @@ from typing import List, Optional
 
 import typer
 
-RunOpt = typer.Option(None, "--run", "--out", help="Run directory (default: runs/<profile>-<name>).")
-NameOpt = typer.Option("default", "--name", help="Run name, used in the default run directory.")
-ProfileOpt = typer.Option(..., "--profile", "-p", help="Model profile name or .toml path (see `builder profiles`).")
-ForceOpt = typer.Option(False, "--force", help="Rerun even when inputs and config are unchanged.")
-JsonOpt = typer.Option(False, "--json", help="Print the result as JSON.")
-DataOpt = typer.Option(None, "--data", "-d", help="Input file/folder (instruction data, documents, triplet .jsonl); repeatable.")
-NotesOpt = typer.Option(True, "--starter-notes/--no-starter-notes", help="Also index (and mine pairs from) Bastion's own security notes.")
+from builder.cli.options import DataOpt, ForceOpt, JsonOpt, NameOpt, NotesOpt, ProfileOpt, RunOpt, ShipForceOpt
 
 
 def _say(msg: str) -> None:
@@ -105,7 +99,7 @@ def register(cli: typer.Typer) -> None:
         run: Optional[Path] = RunOpt,
         name: str = NameOpt,
         bundle_out: Optional[Path] = typer.Option(None, "--bundle-out", help="Bundle directory (default: <run>/bundle/<profile>)."),
-        force: bool = ForceOpt,
+        force: bool = ShipForceOpt,
         as_json: bool = JsonOpt,
     ) -> None:
         """Assemble, seal and verify the bundle from the run's outputs."""
@@ -118,7 +112,7 @@ def register(cli: typer.Typer) -> None:
     def build(
         profile: str = ProfileOpt,
         data: Optional[List[str]] = DataOpt,
-        stages: Optional[str] = typer.Option(None, "--stages", help="Comma-separated subset, e.g. embed,index,bundle (default: all)."),
+        stages: Optional[str] = typer.Option(None, "--stages", help="Comma-separated subset of the registered stages, e.g. embed,index,bundle (default: all)."),
         run: Optional[Path] = RunOpt,
         name: str = NameOpt,
         bundle_out: Optional[Path] = typer.Option(None, "--bundle-out", help="Bundle directory (default: <run>/bundle/<profile>)."),
@@ -129,7 +123,7 @@ def register(cli: typer.Typer) -> None:
         eval_items: Optional[int] = typer.Option(None, "--eval-items", help="Held-out instruction items to score."),
         eval_new_tokens: Optional[int] = typer.Option(None, "--eval-new-tokens", help="Longest generated answer in the eval stage."),
         llama_cpp_dir: Optional[Path] = typer.Option(None, "--llama-cpp-dir", help="Use this llama.cpp checkout's converter."),
-        force: bool = ForceOpt,
+        force: bool = ShipForceOpt,
         as_json: bool = JsonOpt,
     ) -> None:
         """Run every stage (data → train → export → embed → index → eval → bundle), resumable, to a verified bundle."""

@@ -14,11 +14,7 @@ import typer
 
 from builder.rundir import StageResult
 
-RunOpt = typer.Option(None, "--run", "--out", help="Run directory (default: runs/<profile>-<name>).")
-NameOpt = typer.Option("default", "--name", help="Run name, used in the default run directory.")
-ProfileOpt = typer.Option(..., "--profile", "-p", help="Model profile name or .toml path (see `builder profiles`).")
-ForceOpt = typer.Option(False, "--force", help="Rerun even when inputs and config are unchanged.")
-JsonOpt = typer.Option(False, "--json", help="Print the stage summary as JSON.")
+from builder.cli.options import ForceOpt, JsonOpt, NameOpt, ProfileOpt, RunOpt
 
 
 def _say(msg: str) -> None:

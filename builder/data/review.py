@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import hashlib
 import json
 import logging
 import re
@@ -29,6 +30,7 @@ from app.errors import BastionError
 log = logging.getLogger(__name__)
 
 _FENCE = re.compile(r"```([\w+#-]*)[ \t]*\n(.*?)```", re.S)
+_FENCE_TAG = re.compile(r"(?<=<<<)CODE-[0-9a-f]{8}\b")
 
 
 class PromptRecorder:
@@ -109,6 +111,12 @@ def target_for(code: str, findings: list[Finding], labelled: dict) -> dict:
             out[f"F{i}"] = {"verdict": "dispute", "reason": clip(f"The reviewed code is safe here: {labelled['analysis']}", 120),
                             "explanation": clip(labelled["analysis"], 200), "fixed_lines": ""}
             continue
+        if cwe and not related(cwe, f.risk.cwe_id):
+            # the record speaks of another weakness: the rule's own evidence is all there is to confirm
+            rule = f.evidence[0].message or f.analysis
+            out[f"F{i}"] = {"verdict": "confirm", "reason": clip(f.risk.why or rule, 120), "explanation": clip(rule, 200),
+                            "fixed_lines": ""}
+            continue
         why = risk.get("why") or risk.get("name") or labelled["analysis"]
         out[f"F{i}"] = {"verdict": "confirm", "reason": clip(why, 120), "explanation": clip(labelled["analysis"], 200),
                         "fixed_lines": fixed_lines_for(code, fix.get("code") or "", f.line, f.evidence[0].end_line or f.line)}
@@ -124,6 +132,11 @@ def review_messages(code: str, language: str, findings: list[Finding], *, n_ctx:
     """(messages, schema) the app's model layer sends for this code and these findings."""
     rec = PromptRecorder(n_ctx=n_ctx)
     model_layer.review(code, language, copy.deepcopy(findings), rec)
+    # the app draws a random fence tag per request; training data takes one from the code, so reruns are identical
+    tags = set(_FENCE_TAG.findall(rec.messages[-1]["content"]))
+    if len(tags) == 1:
+        stable = "CODE-" + hashlib.sha256(code.encode()).hexdigest()[:8]
+        rec.messages[-1]["content"] = rec.messages[-1]["content"].replace(tags.pop(), stable)
     return rec.messages, rec.schema
 
 

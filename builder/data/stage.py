@@ -102,7 +102,7 @@ def app_tasks(sft: list[Example], corpus: list[Example], profile: Profile, progr
             progress(f"data: static analysis of {len(usable)} code-analysis record(s) for app-format review targets")
         msgs, counts = review.build_reviews([r for _, r in usable], n_ctx=profile.max_seq_length)
         for (e, (code, lang, labelled)), m in zip(usable, msgs):
-            e.messages, e.format = m, "app_review"
+            e.messages = m
             e.truth = {"code": code, "language": lang, "label": labelled["label"],
                        "cwe": (labelled.get("risk") or {}).get("cwe")}
         no_code = {id(e) for e, r in found if r is None}
@@ -116,7 +116,7 @@ def app_tasks(sft: list[Example], corpus: list[Example], profile: Profile, progr
                                             sources_per_example=dc.sources_per_example,
                                             refusal_fraction=dc.refusal_fraction, max_items=dc.max_grounded,
                                             max_seq_tokens=profile.max_seq_length)
-        sft = sft + [Example("sft", "app_grounded", "security", f"grounded:{it.kind}:{it.answer_source}", 0,
+        sft = sft + [Example("sft", "generated", "security", f"grounded:{it.kind}:{it.answer_source}", 0,
                              messages=it.messages, task="grounded_answer",
                              truth={"question": it.question, "source": it.answer_source, "refusal": it.refusal,
                                     "in_corpus": it.kind == "heading" or it.from_corpus})

@@ -167,3 +167,12 @@ def test_builder_and_app_do_not_import_each_other():
     for f in (root / "app").rglob("*.py"):
         text = f.read_text(encoding="utf-8")
         assert "from builder" not in text and "import builder" not in text, f
+
+
+def test_a_rule_hit_on_another_weakness_keeps_the_rules_own_words():
+    other = _finding(4, "CWE-79")
+    other.evidence[0].message = "Request data is returned in an HTML response without escaping."
+    target = review.target_for(CODE, [_finding(4, "CWE-78"), other], LABELLED)
+    assert target["F1"]["explanation"].startswith("The host is concatenated")
+    assert target["F2"]["explanation"] == other.evidence[0].message and target["F2"]["verdict"] == "confirm"
+    contract.parse_review(target, 2)

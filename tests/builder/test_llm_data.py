@@ -46,7 +46,7 @@ def test_every_format_bad_records_secrets_dedup_and_mix(tmp_path, all_formats, p
     run = RunDir(tmp_path / "run", profile=profile.name)
     res = run_data(run, profile, inputs=[str(all_formats)])
     rep = json.loads((res.dir / "data_report.json").read_text())
-    assert set(rep["per_format"]) == {"alpaca", "sharegpt", "messages", "prompt_response", "text"}
+    assert set(rep["per_format"]) == {"alpaca", "sharegpt", "messages", "prompt_response", "text", "generated"}
     assert rep["per_format"]["text"] >= 3 + 3  # glossary (6) + md + txt + parquet (2) + csv (1)
     assert {"code_analysis", "chat"} <= set(rep["per_task"])
     # bad records are reported with file, line and field
