@@ -17,6 +17,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import math
 import tempfile
 import time
 from pathlib import Path
@@ -35,8 +36,10 @@ OFF_CORPUS = (
     "How many moons does Jupiter have?",
     "What is the capital of Australia?",
 )
-TOLERANCE = 0.0
-"""How much worse than its base a tuned model may be on a gated figure and still ship."""
+TOLERANCE = 0.05
+"""How much worse than its base a tuned model may be on a gated figure and still ship (or 1/sqrt(items), if larger)."""
+MIN_GATE_ITEMS = 3
+"""A figure measured on fewer items does not gate (it is reported)."""
 
 
 class PRF(BaseModel):
@@ -93,7 +96,7 @@ class AnalysisScores(BaseModel):
     seconds: float = 0.0
 
     def figures(self) -> dict:
-        return {"files": self.files, "hybrid": self.hybrid.figures(),
+        return {"files": self.files, "hybrid": self.hybrid.figures(), "schema_checked": self.schema_checked,
                 "schema_valid_rate": round(self.schema_valid / self.schema_checked, 4) if self.schema_checked else None,
                 "seconds": round(self.seconds, 1)}
 
@@ -236,21 +239,25 @@ def analysis_scores(engine, files: list[tuple[Path, dict]], review_items: Sequen
     return sc
 
 
+def worse(base: float | None, tuned: float | None, n: int | None) -> bool:
+    """Whether `tuned` is below `base` by more than sampling noise on `n` items (at least TOLERANCE)."""
+    if base is None or tuned is None or not n or n < MIN_GATE_ITEMS:
+        return False
+    return base - tuned > max(TOLERANCE, 1 / math.sqrt(n))
+
+
 def decide(ev: AppEval) -> AppEval:
-    """The gate (tuned no worse than base on the gated figures) and the analysis default."""
+    """The gate (tuned no worse than base beyond noise on the gated figures) and the analysis default."""
     reasons = []
     if ev.base is not None:
-        gated = [("grounded answering", "model", "grounded_answer_rate"), ("off-corpus refusal", "model", "refusal_rate")]
-        for what, mode, key in gated:
-            b, t = (ev.base.grounded.get(mode) or {}).get(key), (ev.tuned.grounded.get(mode) or {}).get(key)
-            if b is not None and t is not None and t < b - TOLERANCE:
-                reasons.append(f"{what}: tuned {t:.2f} < base {b:.2f}")
-        b, t = ev.base.analysis.get("schema_valid_rate"), ev.tuned.analysis.get("schema_valid_rate")
-        if b is not None and t is not None and t < b - TOLERANCE:
-            reasons.append(f"review answers the app accepts: tuned {t:.2f} < base {b:.2f}")
-        b, t = (ev.base.analysis.get("hybrid") or {}).get("f1"), (ev.tuned.analysis.get("hybrid") or {}).get("f1")
-        if b is not None and t is not None and ev.tuned.analysis.get("files") and t < b - TOLERANCE:
-            reasons.append(f"hybrid analysis F1: tuned {t:.2f} < base {b:.2f}")
+        bg, tg = ev.base.grounded.get("model") or {}, ev.tuned.grounded.get("model") or {}
+        ba, ta = ev.base.analysis, ev.tuned.analysis
+        checks = [("grounded-answer rate", bg.get("grounded_answer_rate"), tg.get("grounded_answer_rate"), tg.get("answerable")),
+                  ("off-corpus refusal rate", bg.get("refusal_rate"), tg.get("refusal_rate"), tg.get("off_corpus")),
+                  ("review answers the app's contract accepts", ba.get("schema_valid_rate"), ta.get("schema_valid_rate"),
+                   ta.get("schema_checked")),
+                  ("hybrid analysis F1", (ba.get("hybrid") or {}).get("f1"), (ta.get("hybrid") or {}).get("f1"), ta.get("files"))]
+        reasons = [f"{what}: tuned {t:.2f} < base {b:.2f} on {n} items" for what, b, t, n in checks if worse(b, t, n)]
     ev.gate_reasons, ev.gate_passed = reasons, not reasons
     evidence = ev.analysis_evidence()
     if evidence is None:

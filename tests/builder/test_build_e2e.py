@@ -58,6 +58,13 @@ def test_tiny_build_end_to_end(tmp_path):
     report = json.loads((bundle / "eval" / "report.json").read_text())
     assert report["chat"]["after"]["items"] == 2 and report["chat"]["before"]["perplexity"] > 1
     assert report["retrieval"]["base"]["queries"] >= 2
+    # base vs tuned through the app's own pipelines; the gate's verdict and the analysis evidence in the manifest
+    app_ev = report["app"]
+    assert app_ev["tuned"]["grounded"]["model"]["off_corpus"] >= 4 and app_ev["base"] is not None
+    assert "Through the app's pipelines" in (bundle / "eval" / "report.md").read_text()
+    assert m.metrics["eval.gate_passed"] is True and m.component("eval/app_eval.json") is not None
+    assert ("analysis" in m.metrics) == (app_ev["analysis_model_default"] is not None)
+    assert "app-format examples" in page
 
     # The app answers from the bundle's index (retrieval finds the held-in corpus).
     ask = CliRunner().invoke(bastion, ["ask", "--bundle", str(bundle), "--json", "--max-tokens", "24",

@@ -76,6 +76,22 @@ def test_training_lowers_loss_and_changes_adapter(tiny_run):
     assert meta["status"] == "complete" and meta["config"]["train"]["max_steps"] == STEPS and "peft" in meta["versions"]
 
 
+def test_app_format_records_validate_and_their_loss_fell(tiny_run):
+    """Training on the app's own formats: every target is what the app accepts, and it was learned."""
+    from tests.builder.app_format import assert_app_grounded, assert_app_review
+
+    recs = [json.loads(x) for x in (tiny_run["data"].dir / "train.jsonl").read_text().splitlines() if x.strip()]
+    for r in recs:
+        if r["task"] == "code_analysis":
+            assert_app_review(r["messages"])
+        elif r["task"] == "grounded_answer":
+            assert_app_grounded(r["messages"])
+    task_loss = tiny_run["train"].summary["task_loss"]
+    assert set(task_loss) == {"code_analysis", "grounded_answer"}
+    for task, loss in task_loss.items():
+        assert loss["after"] < loss["before"], (task, loss)
+
+
 def test_loss_is_on_responses_only(tiny_run, profile):
     """The batches the trainer really feeds the model: prompt tokens are -100, replies + EOS are learned."""
     import torch
