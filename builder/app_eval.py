@@ -4,10 +4,9 @@
   and prompt): share of answerable held-out questions whose answer cites the answering document
   (grounded-answer rate), citation precision, and refusal of off-corpus questions;
 - code review (`app.analysis.analyze_files`, static-only vs hybrid with this model): precision,
-  recall and F1 by file (a file is flagged when its overall label is not safe), and the share
-  of unconstrained answers to the app's review prompt that the app's contract accepts
-  (`app.analysis.contract`; the app itself constrains generation, so this shows what the model
-  learned).
+  recall and F1 by file (a file is flagged when its overall label is not safe); the share of
+  unconstrained answers to the app's review prompt that the app's contract accepts comes from
+  the chat eval (`builder.chat_eval`, same held-out records).
 
 `decide()` turns the figures into the gate verdict and the bundle's `analysis_model_default`.
 """
@@ -91,14 +90,10 @@ class GroundedScores(BaseModel):
 class AnalysisScores(BaseModel):
     files: int = 0
     hybrid: PRF = Field(default_factory=PRF)
-    schema_checked: int = 0
-    schema_valid: int = 0
     seconds: float = 0.0
 
     def figures(self) -> dict:
-        return {"files": self.files, "hybrid": self.hybrid.figures(), "schema_checked": self.schema_checked,
-                "schema_valid_rate": round(self.schema_valid / self.schema_checked, 4) if self.schema_checked else None,
-                "seconds": round(self.seconds, 1)}
+        return {"files": self.files, "hybrid": self.hybrid.figures(), "seconds": round(self.seconds, 1)}
 
 
 class ModelEval(BaseModel):
@@ -209,12 +204,8 @@ def static_scores(files: list[tuple[Path, dict]]) -> PRF:
     return prf
 
 
-def analysis_scores(engine, files: list[tuple[Path, dict]], review_items: Sequence[dict], *,
-                    scorer=None, max_tokens: int = 256, progress: Progress = lambda m: None) -> AnalysisScores:
-    """Hybrid analysis with this model through `analyze_files`, plus the unconstrained schema-valid rate."""
-    from pydantic import ValidationError
-
-    from app.analysis import contract
+def analysis_scores(engine, files: list[tuple[Path, dict]], *, progress: Progress = lambda m: None) -> AnalysisScores:
+    """Hybrid analysis with this model through `analyze_files` (the grammar-constrained path users get)."""
     from app.analysis.analyzer import analyze_files
 
     sc = AnalysisScores(files=len(files))
@@ -224,17 +215,6 @@ def analysis_scores(engine, files: list[tuple[Path, dict]], review_items: Sequen
         reports = {r.filename: r for r in analyze_files([p for p, _ in files], engine=engine, use_model=True)}
         for p, it in files:
             _score(sc.hybrid, it, reports[str(p)])
-    if scorer is not None:
-        for rec in review_items:
-            msgs = [{"role": m["role"], "content": m["content"]} for m in rec["messages"]]
-            n = sum(1 for k in json.loads(msgs[-1]["content"]) if k != "extra")
-            text = scorer.answer(msgs, max_tokens=max_tokens)
-            sc.schema_checked += 1
-            try:
-                contract.parse_review(text.strip(), n)
-                sc.schema_valid += 1
-            except (ValidationError, ValueError):
-                pass
     sc.seconds = time.perf_counter() - t0
     return sc
 
@@ -272,7 +252,7 @@ def decide(ev: AppEval) -> AppEval:
 
 def evaluate_model(gguf: Path, *, label: str, n_ctx: int, stop: Sequence[str], index_dir: Path, embedder_gguf: Path,
                    embed_max_tokens: int, grounded_items: Sequence[dict], files: list[tuple[Path, dict]],
-                   review_items: Sequence[dict], max_tokens: int, progress: Progress) -> ModelEval:
+                   max_tokens: int, progress: Progress) -> ModelEval:
     """One GGUF chat model through `bastion ask`'s and `bastion analyze`'s library calls."""
     import os
 
@@ -282,8 +262,6 @@ def evaluate_model(gguf: Path, *, label: str, n_ctx: int, stop: Sequence[str], i
     from app.knowledge.store import KnowledgeBase
     from app.llm.embedder import Embedder
     from app.llm.engine import EngineConfig, LlamaEngine
-    from builder.chat_eval import GGUFScorer
-
     out = ModelEval(model=label)
     engine = LlamaEngine(gguf, EngineConfig(n_ctx=n_ctx, temperature=0.0, max_tokens=max_tokens, stop=list(stop),
                                             n_threads=os.cpu_count()))
@@ -300,21 +278,18 @@ def evaluate_model(gguf: Path, *, label: str, n_ctx: int, stop: Sequence[str], i
             out.grounded[sc.mode] = sc.figures()
     finally:
         kb.close()
-    scorer = GGUFScorer(gguf, n_ctx=n_ctx, stop=stop) if review_items else None
-    try:
-        out.analysis = analysis_scores(engine, files, review_items, scorer=scorer, max_tokens=max_tokens,
-                                       progress=progress).figures()
-    finally:
-        if scorer is not None:
-            scorer.close()
+    out.analysis = analysis_scores(engine, files, progress=progress).figures()
     engine.close()
     return out
 
 
 def run_app_eval(*, tuned: Path, base: Path | None, n_ctx: int, stop: Sequence[str], index_dir: Path,
                  embedder_gguf: Path, embed_max_tokens: int, val_records: Sequence[dict], max_items: int,
-                 max_tokens: int, progress: Progress = lambda m: None) -> AppEval:
-    """Base and tuned through the app's pipelines on the data stage's held-out app-task records."""
+                 max_tokens: int, chat: dict | None = None, progress: Progress = lambda m: None) -> AppEval:
+    """Base and tuned through the app's pipelines on the data stage's held-out app-task records.
+
+    `chat` is the chat eval's figures ({"before": ..., "after": ...}): its unconstrained answers to the
+    app's review prompt, checked by the app's contract, are the schema-valid rate (not generated twice)."""
     grounded_items = [r["truth"] for r in val_records if r.get("task") == "grounded_answer"
                       and r.get("truth", {}).get("in_corpus") and not r["truth"].get("refusal")][:max_items]
     review_items = [r for r in val_records if r.get("task") == "code_analysis" and r.get("truth")][:max_items]
@@ -324,9 +299,14 @@ def run_app_eval(*, tuned: Path, base: Path | None, n_ctx: int, stop: Sequence[s
         static = static_scores(files).figures() if files else {}
         common = dict(n_ctx=n_ctx, stop=stop, index_dir=index_dir, embedder_gguf=embedder_gguf,
                       embed_max_tokens=embed_max_tokens, grounded_items=grounded_items, files=files,
-                      review_items=review_items, max_tokens=max_tokens, progress=progress)
+                      max_tokens=max_tokens, progress=progress)
         base_ev = evaluate_model(base, label="base", **common) if base is not None else None
         tuned_ev = evaluate_model(tuned, label="tuned", **common)
+    for side, m in (("before", base_ev), ("after", tuned_ev)):
+        fig = (chat or {}).get(side) or {}
+        if m is not None and fig.get("analysis_items"):
+            m.analysis["schema_valid_rate"] = fig.get("schema_valid_rate")
+            m.analysis["schema_checked"] = fig["analysis_items"]
     return decide(AppEval(static=static, base=base_ev, tuned=tuned_ev))
 
 

@@ -4,8 +4,10 @@ Everything runs on the GGUF files through llama.cpp — the artefacts that ship,
 training-time weights:
 - response loss / perplexity: teacher-forced negative log-likelihood of the reference answer
   tokens (prompt tokens excluded), with the model's own chat template;
-- for code-analysis items, a greedy unconstrained answer: is it valid JSON (the rate the app's
-  schema-constrained path hides), and do its label and CWE match the reference?
+- for code-analysis items (the app's review prompt), a greedy unconstrained answer: does the app's
+  own contract (`app.analysis.contract.parse_review`) accept it — the rate the app's
+  schema-constrained path hides — do its confirm/dispute verdicts match the reference's, and
+  does an extra finding name the reference's CWE?
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -21,8 +22,6 @@ from typing import Callable, Sequence
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
-_CWE = re.compile(r"CWE[-\s_:]?(\d{1,4})", re.I)
-_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
 
 
 @dataclass
@@ -31,9 +30,10 @@ class ChatScores:
     tokens: int = 0
     nll: float = 0.0
     analysis_items: int = 0
-    json_valid: int = 0
-    label_correct: int = 0
-    cwe_correct: int = 0
+    schema_valid: int = 0
+    verdicts_correct: int = 0
+    extra_cwe_correct: int = 0
+    extra_expected: int = 0
     samples: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -45,9 +45,9 @@ class ChatScores:
             "loss": round(loss, 4),
             "perplexity": round(math.exp(loss), 3) if self.tokens else None,
             "analysis_items": n,
-            "json_valid_rate": round(self.json_valid / n, 4) if n else None,
-            "label_accuracy": round(self.label_correct / n, 4) if n else None,
-            "cwe_accuracy": round(self.cwe_correct / n, 4) if n else None,
+            "schema_valid_rate": round(self.schema_valid / n, 4) if n else None,
+            "verdict_accuracy": round(self.verdicts_correct / n, 4) if n else None,
+            "extra_cwe_accuracy": round(self.extra_cwe_correct / self.extra_expected, 4) if self.extra_expected else None,
         }
 
 
@@ -67,39 +67,24 @@ def read_items(path: Path, *, limit: int) -> list[dict]:
     return items[:limit]
 
 
-def parse_answer(text: str) -> dict | None:
-    """The first JSON object in a model answer (bare, or in a ```json fence); None if there is none."""
-    candidates = [m.group(1) for m in _FENCE.finditer(text)] + [text]
-    for c in candidates:
-        start = c.find("{")
-        while start != -1:
-            depth = 0
-            for i in range(start, len(c)):
-                depth += {"{": 1, "}": -1}.get(c[i], 0)
-                if depth == 0:
-                    try:
-                        obj = json.loads(c[start:i + 1])
-                        if isinstance(obj, dict):
-                            return obj
-                    except json.JSONDecodeError:
-                        pass
-                    break
-            start = c.find("{", start + 1)
-    return None
+def review_answer(text: str, n_findings: int) -> dict | None:
+    """The answer as the app's contract parses it (the whole text must be the JSON object); None if rejected."""
+    from pydantic import ValidationError
 
+    from app.analysis import contract
 
-def cwe_of(obj: dict | None) -> str | None:
-    if not obj:
+    try:
+        return contract.parse_review(text.strip(), n_findings).model_dump()
+    except (ValidationError, ValueError):
         return None
-    risk = obj.get("risk")
-    text = json.dumps(risk) if risk is not None else json.dumps(obj.get("cwe", ""))
-    m = _CWE.search(text)
-    return f"CWE-{int(m.group(1))}" if m else None
 
 
-def label_of(obj: dict | None) -> str | None:
-    v = (obj or {}).get("label")
-    return str(v).strip().lower() if v else None
+def verdicts(answer: dict | None) -> dict[str, str]:
+    return {k: v["verdict"] for k, v in (answer or {}).items() if k != "extra"}
+
+
+def extra_cwes(answer: dict | None) -> set[str]:
+    return {e["cwe"] for e in (answer or {}).get("extra") or []}
 
 
 class GGUFScorer:
@@ -170,16 +155,18 @@ def score_model(path: Path, items: Sequence[dict], *, n_ctx: int, stop: Sequence
             scores.nll += nll
             scores.tokens += n
             if rec.get("task") == "code_analysis":
-                ref = parse_answer(msgs[-1]["content"])
+                ref = json.loads(msgs[-1]["content"])
+                n_findings = len(verdicts(ref))
                 got_text = scorer.answer(msgs, max_tokens=max_tokens)
-                got = parse_answer(got_text)
+                got = review_answer(got_text, n_findings)
                 scores.analysis_items += 1
-                scores.json_valid += got is not None
-                scores.label_correct += bool(got) and label_of(got) == label_of(ref)
-                scores.cwe_correct += bool(got) and cwe_of(got) is not None and cwe_of(got) == cwe_of(ref)
+                scores.schema_valid += got is not None
+                scores.verdicts_correct += got is not None and verdicts(got) == verdicts(ref)
+                if extra_cwes(ref):
+                    scores.extra_expected += 1
+                    scores.extra_cwe_correct += bool(extra_cwes(got) & extra_cwes(ref))
                 if len(scores.samples) < 3:
-                    scores.samples.append({"reference": {"label": label_of(ref), "cwe": cwe_of(ref)},
-                                           "answer": got_text[:600]})
+                    scores.samples.append({"reference": ref, "answer": got_text[:600], "accepted": got is not None})
             progress(f"eval {label}: {i}/{len(items)} held-out items")
     finally:
         scorer.close()

@@ -44,7 +44,7 @@ def retrieval_png(retrieval: dict, out: Path) -> Path:
 
 
 def chat_png(chat: dict, out: Path) -> Path:
-    keys = ("json_valid_rate", "label_accuracy", "cwe_accuracy")
+    keys = ("schema_valid_rate", "verdict_accuracy", "extra_cwe_accuracy")
     return _bars({"before": chat.get("before"), "after": chat.get("after")}, keys, out,
                  title="Code analysis on held-out items", ylabel="rate")
 

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 STAGE = "eval"
 RETRIEVAL_KEYS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
-CHAT_KEYS = ("json_valid_rate", "label_accuracy", "cwe_accuracy")
+CHAT_KEYS = ("schema_valid_rate", "verdict_accuracy", "extra_cwe_accuracy")
 
 
 def _read_triplets(path: Path) -> list[Triplet]:
@@ -175,7 +175,7 @@ def run_eval(
         app_ev = app_eval.run_app_eval(tuned=llm, base=before_path, n_ctx=min(profile.context_length, 2048), stop=profile.stop,
                                        index_dir=idx.path("index"), embedder_gguf=gguf, embed_max_tokens=max_tokens,
                                        val_records=val_records, max_items=max_items, max_tokens=max_new_tokens,
-                                       progress=progress)
+                                       chat=chat, progress=progress)
         app_ev.save(st.dir)
     report = {"profile": profile.name, "retrieval": retrieval, "chat": chat,
               "app": app_ev.model_dump() if app_ev else None,
@@ -195,7 +195,7 @@ def run_eval(
     for side in ("before", "after"):
         if side in chat:
             summary[f"chat_{side}_perplexity"] = chat[side]["perplexity"]
-            summary[f"chat_{side}_json_valid_rate"] = chat[side]["json_valid_rate"]
+            summary[f"chat_{side}_schema_valid_rate"] = chat[side]["schema_valid_rate"]
     if app_ev is not None:
         for side, m in (("before", app_ev.base), ("after", app_ev.tuned)):
             if m is not None:
@@ -239,8 +239,8 @@ def markdown(report: dict) -> str:
     lines += ["| | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys),
               _row("before tuning", c.get("before"), keys), _row("after tuning", c.get("after"), keys), ""]
     if c.get("after"):
-        lines += [f"Code-analysis items: {c['after'].get('analysis_items', 0)} (JSON validity is measured without the "
-                  "grammar the app uses, so it shows what the model learned).", "", "![chat](chat.png)", ""]
+        lines += [f"Code-analysis items: {c['after'].get('analysis_items', 0)} (schema validity is the app's own "
+                  "contract, app.analysis.contract, checked without the grammar the app uses, so it shows what the model learned).", "", "![chat](chat.png)", ""]
     if c.get("note"):
         lines += [c["note"], ""]
     if report.get("app"):
