@@ -1,6 +1,7 @@
 """Block outbound networking in this process: the proof that Bastion runs offline.
 
-`bastion` installs the guard when `BASTION_OFFLINE=1`; the doctor's engine probe
+`bastion` installs the guard when `BASTION_OFFLINE` is true (1, true, yes or on; see
+`app.flags.parse_flag`); the doctor's engine probe
 and the test suite always do. Unix sockets and loopback stay allowed (the TUI's
 own event loop and `bastion serve` on 127.0.0.1 use them).
 """

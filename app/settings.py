@@ -8,19 +8,69 @@ variables (nested with `__`, e.g. `BASTION_ENGINE__N_CTX=8192`), the TOML file
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    TomlConfigSettingsSource,
 )
 
 from app import paths
 from app.errors import ConfigError
+from app.flags import parse_flag
+
+
+# A bool setting read with `parse_flag` (pydantic's own bool also takes t/f/y/n and 0.0).
+Flag = Annotated[bool, BeforeValidator(lambda v: parse_flag(v))]
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The TOML settings file as a dict: read as bytes, UTF-8 (a BOM is fine), clear errors.
+
+    A missing file is an empty dict.
+    """
+    import tomllib
+
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})",
+                          hint=f"check the permissions of {path}") from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}, line {line})",
+            hint=f"save {path} as UTF-8 (or delete it to start from the defaults)",
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})", hint=f"fix or delete {path}") from None
+
+
+class _TomlFile(PydanticBaseSettingsSource):
+    """The settings file as a settings source (read by `read_config_file`)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+        super().__init__(settings_cls)
+        self.data = read_config_file(path)
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self.data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self.data)
 
 
 class _Section(BaseModel):
@@ -60,18 +110,20 @@ class RetrievalSettings(_Section):
     """Sources put in front of the model per question."""
     min_score: float = 0.0
     """Relevance floor: chunks scoring below are never cited (0 = the retriever's own default)."""
-    use_bundle_index: bool = True
+    use_bundle_index: Flag = True
     """Search the bundle's own knowledge index."""
     knowledge_bases: list[str] = Field(default_factory=list)
     """User knowledge bases searched in chat (empty = all of them)."""
     chroma_url: str | None = None
     """A remote Chroma server (http://host:port) instead of the local index, for team mode."""
+    max_file_mb: float | None = Field(None, gt=0)
+    """Ingest skips files larger than this many MB (empty: 10 MB for text, 100 MB for PDF)."""
 
 
 class AnalysisSettings(_Section):
     """Secure-code analysis."""
 
-    use_model: bool = True
+    use_model: Flag = True
     """Ask the chat model to explain and fix static findings."""
     max_file_bytes: int = Field(2_000_000, ge=1)
     """Files larger than this are skipped with a message."""
@@ -104,8 +156,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml = TomlConfigSettingsSource(settings_cls, toml_file=paths.config_file())
-        return (init_settings, env_settings, toml)
+        return (init_settings, env_settings, _TomlFile(settings_cls, paths.config_file()))
 
     def bundle_path(self) -> Path:
         """The bundle to open: the configured one, else the starter bundle."""
@@ -118,20 +169,19 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']} (got {err.get('input')!r})"
-            for err in exc.errors()
-        )
+        problems = "; ".join(_problem(err) for err in exc.errors())
         raise ConfigError(
             f"invalid settings ({problems})",
             hint=f"edit {cfg} or the BASTION_* environment variable named above",
         ) from None
-    except Exception as exc:  # tomllib.TOMLDecodeError and friends
-        if exc.__class__.__name__ == "TOMLDecodeError":
-            raise ConfigError(
-                f"{cfg}: not valid TOML ({exc})", hint=f"fix or delete {cfg}"
-            ) from None
-        raise
+
+
+def _problem(err: dict) -> str:
+    """One validation error, naming the environment variable when that is where the value came from."""
+    loc = [str(p) for p in err["loc"]]
+    env = "BASTION_" + "__".join(loc).upper()
+    where = f" (from {env})" if any(k.upper() == env for k in os.environ) else ""
+    return f"{'.'.join(loc)}: {err['msg']} (got {err.get('input')!r}){where}"
 
 
 def save_settings(settings: Settings) -> Path:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -271,4 +270,7 @@ def peak_rss_mb() -> float:
 
 
 def env_flag(name: str) -> bool:
-    return os.environ.get(name, "").lower() in ("1", "true", "yes")
+    """The one reading of yes/no environment variables (`app.flags.env_flag`); other values are errors."""
+    from app.flags import env_flag as read
+
+    return read(name)

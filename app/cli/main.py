@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 
 import typer
 
@@ -25,7 +24,11 @@ def _root(
 ) -> None:
     """With no command, open the terminal UI."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    if os.environ.get("BASTION_OFFLINE") == "1":
+    if not verbose:  # library chatter (pypdf's "ignoring wrong pointing object") is not for users
+        logging.getLogger("pypdf").setLevel(logging.ERROR)
+    from app.flags import env_flag
+
+    if env_flag("BASTION_OFFLINE"):  # true/1/yes/on arm it; a value that is none of those is an error
         from app.netguard import block_network
 
         block_network()
