@@ -135,8 +135,16 @@ class AppEval(StageReport):
                             dataset="builder data stage held-out code-analysis records").model_dump()
 
 
-def _source_name(path: str) -> str:
-    return Path(str(path)).name
+def same_doc(a: str, b: str) -> bool:
+    """Whether two paths name the same document. Roots differ (the data stage records paths as given,
+    the index stores `<folder>/<relative path>`, or `docs/<name>` for a single file), so the names must
+    agree and, for files inside folders, the folder they sit in too (many guides have a README.md)."""
+    pa, pb = Path(str(a)).parts, Path(str(b)).parts
+    if not pa or not pb or pa[-1] != pb[-1]:
+        return False
+    if len(pa) < 2 or len(pb) < 2 or "docs" in (pa[-2], pb[-2]):
+        return True
+    return pa[-2] == pb[-2]
 
 
 def grounded_scores(engine, retriever, items: Sequence[dict], *, max_tokens: int, ground: bool,
@@ -148,7 +156,7 @@ def grounded_scores(engine, retriever, items: Sequence[dict], *, max_tokens: int
     kw = {"ground": ground} if "ground" in inspect.signature(answer).parameters else {}
     sc = GroundedScores(mode="app" if ground else "model")
     t0 = time.perf_counter()
-    questions = [(it["question"], _source_name(it["source"])) for it in items] + [(q, None) for q in OFF_CORPUS]
+    questions = [(it["question"], it["source"]) for it in items] + [(q, None) for q in OFF_CORPUS]
     for i, (q, want) in enumerate(questions, 1):
         ans = answer(q, engine=engine, retriever=retriever, system=CHAT_SYSTEM, max_tokens=max_tokens, **kw)
         ans.result()
@@ -159,7 +167,7 @@ def grounded_scores(engine, retriever, items: Sequence[dict], *, max_tokens: int
         else:
             sc.answerable += 1
             sc.cited += bool(cited)
-            good = [h for h in cited if _source_name(h.source) == want]
+            good = [h for h in cited if same_doc(h.source, want)]
             sc.grounded += bool(good)
             sc.citations += len(cited)
             sc.supported_citations += len(good)

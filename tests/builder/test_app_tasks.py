@@ -180,3 +180,11 @@ def test_a_rule_hit_on_another_weakness_keeps_the_rules_own_words():
     assert target["F1"]["explanation"].startswith("The host is concatenated")
     assert target["F2"]["explanation"] == other.evidence[0].message and target["F2"]["verdict"] == "confirm"
     contract.parse_review(target, 2)
+
+
+def test_same_document_across_data_and_index_paths():
+    from builder.app_eval import same_doc
+
+    assert same_doc("builder/sample_data/corpus/notes.md", "corpus/notes.md")
+    assert same_doc("/data/one/notes.md", "docs/notes.md")
+    assert not same_doc("wstg/document/4-Testing/01-Info/README.md", "document/4-Testing/02-Config/README.md")
