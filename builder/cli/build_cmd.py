@@ -9,6 +9,7 @@ from typing import List, Optional
 import typer
 
 from builder.cli.options import DataOpt, ForceOpt, JsonOpt, NameOpt, NotesOpt, ProfileOpt, RunOpt, ShipForceOpt
+from builder.stages import stage_names
 
 
 def _say(msg: str) -> None:
@@ -112,7 +113,7 @@ def register(cli: typer.Typer) -> None:
     def build(
         profile: str = ProfileOpt,
         data: Optional[List[str]] = DataOpt,
-        stages: Optional[str] = typer.Option(None, "--stages", help="Comma-separated subset of the registered stages, e.g. embed,index,bundle (default: all)."),
+        stages: Optional[str] = typer.Option(None, "--stages", help=f"Comma-separated subset of {','.join(stage_names())} (default: all)."),
         run: Optional[Path] = RunOpt,
         name: str = NameOpt,
         bundle_out: Optional[Path] = typer.Option(None, "--bundle-out", help="Bundle directory (default: <run>/bundle/<profile>)."),
