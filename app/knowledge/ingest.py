@@ -102,12 +102,14 @@ def ingest(
     base: Path | None = None,
     options: ChunkOptions | None = None,
     batch_size: int = BATCH,
+    max_file_bytes: int | None = None,
 ) -> IngestReport:
     """Sync `paths` (files or folders) into `kb`; returns what changed.
 
     Sources are stored as absolute paths, or relative to `base` when given (the
     builder indexes its corpus relative to the corpus folder). Files that were
-    ingested from under one of `paths` and no longer exist are removed.
+    ingested from under one of `paths` and no longer exist are removed. Files larger
+    than `max_file_bytes` are skipped (None: the loaders' limits, 10 MB text, 100 MB PDF).
     """
     t0 = time.perf_counter()
     cancel = cancel or threading.Event()
@@ -201,7 +203,7 @@ def ingest(
                 done[0] += 1
                 continue
             try:
-                doc = load_file(path)
+                doc = load_file(path, max_bytes=max_file_bytes)
             except Skip as exc:
                 report.skipped.append((source, str(exc)))
                 if st:

@@ -14,7 +14,7 @@ from textual.widgets import Button, Footer, Input, Label, Select
 from app.errors import BastionError
 from app.tui.code_view import CodeView
 from app.tui.keys import binding
-from app.tui.path_suggester import PathSuggester
+from app.tui.path_suggester import PathInput, PathSuggester
 from app.tui.risk_card import RiskCard
 
 AUTO = "auto"
@@ -48,11 +48,12 @@ class AnalysisScreen(Screen):
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="row"):
-            yield Input(placeholder="open a file: path/to/code.py (Tab completes)", id="code-path",
-                        suggester=PathSuggester())
+            yield PathInput(placeholder="open a file: path/to/code.py (Tab completes)", id="code-path",
+                            suggester=PathSuggester())
             yield Select([(l, l) for l in LANGUAGE_CHOICES], prompt="language: auto", id="language")
             yield Button("Open", id="open")
             yield Button("Analyse", id="analyze", variant="primary")
+            yield Button("Clear", id="clear", tooltip="Clear the code and the findings")
         with Horizontal(id="analysis-body"):
             yield CodeView(id="code")
             with VerticalScroll(id="findings"):
@@ -94,6 +95,18 @@ class AnalysisScreen(Screen):
             return detect(code, filename=self.filename, language=chosen if isinstance(chosen, str) else None)
         except BastionError:
             return None
+
+    async def clear(self) -> None:
+        """Empty the code box and the findings, ready for the next paste."""
+        if self.busy:
+            self.notify("Wait for the analysis to finish first.", severity="warning")
+            return
+        self.report, self.filename = None, None
+        view = self.query_one(CodeView)
+        view.load_text("")
+        await self.query_one("#findings", VerticalScroll).remove_children(RiskCard)
+        self.query_one("#summary", Label).update("Paste code on the left (or open a file) and press Analyse.")
+        view.focus()
 
     # -- analysing -------------------------------------------------------------------
     def action_analyze(self) -> None:
@@ -229,12 +242,14 @@ class AnalysisScreen(Screen):
         return target
 
     @on(Button.Pressed)
-    def _button(self, event: Button.Pressed) -> None:
+    async def _button(self, event: Button.Pressed) -> None:
         bid = event.button.id
         if bid == "open":
             self.open_file(self.query_one("#code-path", Input).value)
         elif bid == "analyze":
             self.action_analyze()
+        elif bid == "clear":
+            await self.clear()
         elif bid in ("save-json", "save-sarif", "save-md"):
             self.action_save_report({"save-json": ".json", "save-sarif": ".sarif", "save-md": ".md"}[bid])
 

@@ -198,6 +198,11 @@ class BastionApp(App[None]):
     def knowledge_context(self) -> Any:
         return self.knowledge
 
+    def unsent_draft(self) -> str:
+        """The text in the chat box, not sent yet (kept across quits and crashes by `app.tui.crash`)."""
+        box = getattr(self.chat_screen, "chat_input", None)
+        return box.text if box is not None else ""
+
     def apply_settings(self, new: Settings) -> Path:
         """Save settings; reopen the bundle and engine if what they depend on changed."""
         from app.settings import save_settings

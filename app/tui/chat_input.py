@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
+from textual import events
 from textual.message import Message
 from textual.widgets import TextArea
 
 from app.tui.keys import binding
 
+# The clock Textual stamps events with (`Message.time`).
+clock = time.perf_counter if sys.platform == "win32" else time.monotonic
+
 
 class ChatInput(TextArea):
-    """A TextArea that sends on Enter (both keys remappable: `send`, `newline`)."""
+    """A TextArea that sends on Enter (both keys remappable: `send`, `newline`).
 
-    BINDINGS = [binding("send", show=False, priority=True), binding("newline", show=False, priority=True)]
+    `send` is a priority binding (TextArea would insert a line break for Enter first); `newline`
+    is not, so `on_key` sees Ctrl+J first: one read before the chat was ready was an Enter
+    the terminal turned into a line feed before the app took the keyboard, and it sends.
+    """
+
+    BINDINGS = [binding("send", show=False, priority=True), binding("newline", show=False)]
 
     class Submitted(Message):
         def __init__(self, text: str) -> None:
@@ -23,6 +33,14 @@ class ChatInput(TextArea):
 
     def __init__(self, **kw) -> None:
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kw)
+        self.ready_at: float | None = None
+        """When the chat screen finished starting (`clock()`); keys stamped earlier were typed while it loaded."""
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key == "ctrl+j" and (self.ready_at is None or event.time <= self.ready_at):
+            event.stop()
+            event.prevent_default()
+            self.action_submit()
 
     def action_submit(self) -> None:
         text = self.text.strip()

@@ -14,7 +14,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Select
 
 from app.errors import BastionError
-from app.tui.chat_input import ChatInput
+from app.tui import drafts
+from app.tui.chat_input import ChatInput, clock
 from app.tui.history_sidebar import HistorySidebar
 from app.tui.kb_select import KnowledgeSelect
 from app.tui.keys import binding
@@ -29,6 +30,7 @@ CHAT_ACTIONS = ("cancel", "regenerate", "new_chat", "toggle_sidebar", "toggle_so
 
 
 class ChatScreen(Screen):
+    AUTO_FOCUS = "#input"
     BINDINGS = [binding(a, show=a in ("cancel", "regenerate", "new_chat", "toggle_sources")) for a in CHAT_ACTIONS]
 
     class Started(Message):
@@ -63,6 +65,7 @@ class ChatScreen(Screen):
         self._cancel = threading.Event()
         self.timing: dict[str, float] = {}
         self.turn_done = threading.Event()
+        self.chat_input: ChatInput | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="chat-body"):
@@ -70,7 +73,8 @@ class ChatScreen(Screen):
             with Vertical(id="chat-main"):
                 yield KnowledgeSelect(id="kb")
                 yield VerticalScroll(id="messages")
-                yield ChatInput(id="input")
+                self.chat_input = ChatInput(id="input", text=drafts.load())
+                yield self.chat_input
             yield SourcesPanel(id="sources")
         yield StatusLine(id="status")
         yield Footer()
@@ -80,13 +84,18 @@ class ChatScreen(Screen):
         return self.query_one(StatusLine)
 
     async def on_mount(self) -> None:
+        # Focus the message box now, synchronously: keys typed while the app starts are queued
+        # and reach whatever has focus when they are processed, which must be this box.
+        box = self.query_one(ChatInput)
+        self.set_focus(box)
+        box.move_cursor(box.document.end)
         self.app.chat_screen = self
         self.app.refresh_status()
         self.refresh_knowledge()
         chats = self.app.history.list(kind="chat", limit=1)
         if chats:  # resume where the user left off
             await self.load_conversation(chats[0].id)
-        self.query_one(ChatInput).focus()
+        box.ready_at = clock()
 
     @work(thread=True, exclusive=True, group="kb-list")
     def refresh_knowledge(self) -> None:
@@ -114,10 +123,14 @@ class ChatScreen(Screen):
                             for m in self.app.history.messages(conv.id) if m.role in ("user", "assistant"))
         box.scroll_end(animate=False)
         self.sub_title = conv.title
+        kb = last_kb_choice(self.app.history.messages(conv.id))
+        if kb:
+            self.query_one(KnowledgeSelect).choose(kb)
         await self.query_one(HistorySidebar).reload(current=conv.id)
 
     async def on_history_sidebar_chosen(self, event: HistorySidebar.Chosen) -> None:
         await self.load_conversation(event.conversation.id)
+        self.query_one(ChatInput).focus()
 
     async def action_new_chat(self) -> None:
         if self.busy:
@@ -145,8 +158,9 @@ class ChatScreen(Screen):
         if regenerate and turns and turns[-1]["role"] == "user":
             turns = turns[:-1]
         box = self.query_one("#messages", VerticalScroll)
+        kb = self.kb_choice()
         if not regenerate:
-            history.add_message(self.conversation_id, "user", question)
+            history.add_message(self.conversation_id, "user", question, data={"kb": kb})
             await box.mount(MessageView("user", question))
         self._answer = MessageView("assistant")
         await box.mount(self._answer)
@@ -157,7 +171,7 @@ class ChatScreen(Screen):
         self._cancel.clear()
         self._sources = []
         self.status.state = "thinking"
-        self._run_turn(question, turns, self.kb_choice())
+        self._run_turn(question, turns, kb)
 
     @work(thread=True, exclusive=True, group="chat")
     def _run_turn(self, question: str, turns: list[dict], kb: str) -> None:
@@ -332,4 +346,13 @@ class ChatScreen(Screen):
 
     @on(Select.Changed, "#kb")
     def _kb_changed(self, event: Select.Changed) -> None:
+        self.query_one(KnowledgeSelect).note_change(event.value)
         self.app.warm_knowledge(self.kb_choice())
+
+
+def last_kb_choice(messages) -> str | None:
+    """The knowledge choice the conversation's last question was asked with (None if not recorded)."""
+    for m in reversed(messages):
+        if m.role == "user" and isinstance(m.data, dict) and isinstance(m.data.get("kb"), str):
+            return m.data["kb"]
+    return None

@@ -11,7 +11,11 @@ HIGHLIGHT = {"python", "javascript", "typescript", "java", "go", "rust", "bash",
 
 
 class CodeView(TextArea):
-    """An editable code box (paste here); `show_lines` selects evidence lines."""
+    """An editable code box (paste here); `show_lines` selects evidence lines.
+
+    Tab indents, so Esc is the way out (TextArea moves focus on Esc with tab_behavior="indent");
+    the border says so.
+    """
 
     DEFAULT_CSS = """
     CodeView { height: 1fr; border: round $primary; }
@@ -19,6 +23,7 @@ class CodeView(TextArea):
 
     def __init__(self, **kw) -> None:
         super().__init__(show_line_numbers=True, tab_behavior="indent", soft_wrap=False, **kw)
+        self.border_subtitle = "Tab indents · Esc leaves"
 
     def set_language(self, language: str | None) -> None:
         lang = (language or "").lower()

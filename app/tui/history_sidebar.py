@@ -58,6 +58,19 @@ class HistorySidebar(Vertical):
             event.stop()
             await self.reload()
 
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the search box opens the highlighted (else the first) match."""
+        if event.input.id != "history-search":
+            return
+        event.stop()
+        view = self.query_one("#history-list", ListView)
+        items = [c for c in view.children if isinstance(c, ConversationItem)]
+        if not items:
+            self.notify("No conversation matches the search.", severity="warning")
+            return
+        index = view.index if view.index is not None and view.index < len(items) else 0
+        self.post_message(self.Chosen(items[index].conversation))
+
     def on_list_view_selected(self, event: ListView.Selected) -> None:
         event.stop()
         if isinstance(event.item, ConversationItem):

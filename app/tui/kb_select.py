@@ -21,6 +21,9 @@ def kb_options(bundle, user_bases: list[str]) -> list[tuple[str, str]]:
 
 
 class KnowledgeSelect(Select[str]):
+    """Starts on the broadest choice available; an explicit choice (the user's, or the one a resumed
+    conversation used) is kept across refreshes, and applied as soon as it becomes available."""
+
     DEFAULT_CSS = """
     KnowledgeSelect { width: 40; }
     """
@@ -28,10 +31,25 @@ class KnowledgeSelect(Select[str]):
     def __init__(self, **kw) -> None:
         super().__init__([("No knowledge (model only)", NO_KNOWLEDGE)], value=NO_KNOWLEDGE,
                          allow_blank=False, prompt="Knowledge", **kw)
+        self.wanted: str | None = None
+        self.auto_value: str = NO_KNOWLEDGE
+        self.kb_values: list[str] = [NO_KNOWLEDGE]
 
     def refresh_options(self, bundle, user_bases: list[str]) -> None:
         opts = kb_options(bundle, user_bases)
-        keep = self.value
+        self.kb_values = [v for _, v in opts]
         self.set_options(opts)
-        values = [v for _, v in opts]
-        self.value = keep if keep in values and keep != NO_KNOWLEDGE else values[0]
+        value = self.wanted if self.wanted in self.kb_values else self.kb_values[0]
+        self.auto_value = value
+        self.value = value
+
+    def choose(self, value: str) -> None:
+        """Make `value` the explicit choice (applied now if available, else when it appears)."""
+        self.wanted = value
+        if value in self.kb_values:
+            self.value = value
+
+    def note_change(self, value) -> None:
+        """Called on Select.Changed: a value other than the automatic one was picked by the user."""
+        if isinstance(value, str) and value != self.auto_value:
+            self.wanted = value

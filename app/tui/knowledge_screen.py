@@ -16,7 +16,7 @@ from app.errors import BastionError
 from app.tui import kb_folders
 from app.tui.keys import binding
 from app.tui.knowledge_context import CHROMA_LOCK
-from app.tui.path_suggester import PathSuggester
+from app.tui.path_suggester import PathInput, PathSuggester
 
 
 class KnowledgeScreen(Screen):
@@ -55,8 +55,8 @@ class KnowledgeScreen(Screen):
             yield Label("Knowledge bases", classes="title")
             yield DataTable(id="kb-table", cursor_type="row", zebra_stripes=True)
             with Horizontal(classes="row"):
-                yield Input(placeholder="folder to add, e.g. ~/docs/security", id="kb-folder",
-                            suggester=PathSuggester(dirs_only=True))
+                yield PathInput(placeholder="folder to add, e.g. ~/docs/security", id="kb-folder",
+                                suggester=PathSuggester(dirs_only=True))
                 yield Input("docs", placeholder="knowledge base name", id="kb-name")
                 yield Button("Add folder", id="kb-add", variant="primary")
             yield ProgressBar(total=1, id="ingest-bar", show_eta=False)
@@ -157,8 +157,10 @@ class KnowledgeScreen(Screen):
             for f in folders:
                 kb_folders.remember(name, f)
             try:
+                limit_mb = self.app.settings.retrieval.max_file_mb
                 report = ingest(folders, kb=kb, embedder=emb, cancel=self._cancel,
-                                progress=lambda p: self.post_message(self.Progress(p)))
+                                progress=lambda p: self.post_message(self.Progress(p)),
+                                max_file_bytes=int(limit_mb * 1_000_000) if limit_mb else None)
             finally:
                 with CHROMA_LOCK:
                     kb.close()
@@ -187,8 +189,13 @@ class KnowledgeScreen(Screen):
             bar = self.query_one(ProgressBar)
             if not msg.report.cancelled:
                 bar.update(total=bar.total or 1, progress=bar.total or 1)
-            status.update(f"{msg.name}: {msg.report.summary()}")
-            self.notify(f"{msg.name}: {msg.report.summary()}", severity="warning" if msg.report.cancelled else "information")
+            r = msg.report
+            nothing = not (r.added or r.updated or r.unchanged or r.removed)
+            text = f"{msg.name}: {'nothing was ingested; ' if nothing else ''}{r.summary()}"
+            if nothing and r.skipped:
+                text += f" (first: {Path(r.skipped[0][0]).name}: {r.skipped[0][1]})"
+            status.update(text)
+            self.notify(text, severity="warning" if r.cancelled or nothing else "information")
         self.reload()
         self.app.knowledge_changed()
 

@@ -1,11 +1,13 @@
-"""Completion for path inputs: suggests the first entry in the folder that starts with what was typed."""
+"""Path completion: a suggester that proposes the first matching entry, and an Input where Tab takes it."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+from textual.binding import Binding
 from textual.suggester import Suggester
+from textual.widgets import Input
 
 
 class PathSuggester(Suggester):
@@ -14,6 +16,10 @@ class PathSuggester(Suggester):
         self.dirs_only = dirs_only
 
     async def get_suggestion(self, value: str) -> str | None:
+        return self.suggest(value)
+
+    def suggest(self, value: str) -> str | None:
+        """`value` completed to the first entry of its folder that starts with what was typed."""
         if not value:
             return None
         expanded = os.path.expanduser(value)
@@ -31,3 +37,17 @@ class PathSuggester(Suggester):
             tail = name[len(prefix):] + ("/" if full.is_dir() else "")
             return value + tail
         return None
+
+
+class PathInput(Input):
+    """An Input where Tab takes the path suggestion (→ does too); with nothing to complete, Tab moves on."""
+
+    BINDINGS = [Binding("tab", "complete_path", "Complete", show=False)]
+
+    def action_complete_path(self) -> None:
+        suggestion = self.suggester.suggest(self.value) if isinstance(self.suggester, PathSuggester) else None
+        if suggestion and suggestion != self.value:
+            self.value = suggestion
+            self.cursor_position = len(self.value)
+        else:
+            self.screen.focus_next()

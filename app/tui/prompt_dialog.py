@@ -7,6 +7,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
+from app.tui.path_suggester import PathInput
+
 DIALOG_CSS = """
 {cls} {{ align: center middle; }}
 {cls} > Vertical {{ width: 70; height: auto; border: thick $primary; background: $surface; padding: 1 2; }}
@@ -28,7 +30,7 @@ class PromptDialog(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.title_text)
-            yield Input(self.value, id="prompt-input", suggester=self.suggester)
+            yield PathInput(self.value, id="prompt-input", suggester=self.suggester)
             with Horizontal():
                 yield Button("Cancel", id="cancel")
                 yield Button("OK", id="ok", variant="primary")

@@ -1,10 +1,32 @@
-"""The sources panel: the cited chunk, its file, heading and lines."""
+"""The sources panel: the cited chunk, its file, heading and lines.
+
+`show(sources, n)` takes the citation dicts the history stores (file or source, heading,
+line_start/line_end, kb, text); nothing else is needed.
+"""
 
 from __future__ import annotations
+
+import os
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Label, Markdown, Static
+
+
+def short_path(path: str, width: int = 56) -> str:
+    """`path` with the home folder as ~ and, if still longer than `width`, its head cut to `…/`."""
+    home = os.path.expanduser("~")
+    if home not in ("", "/", "~") and (path == home or path.startswith(home + os.sep)):
+        path = "~" + path[len(home):]
+    if len(path) <= width:
+        return path
+    parts = path.split("/")
+    tail = parts[-1]
+    for part in reversed(parts[:-1]):
+        if len(part) + len(tail) + 3 > width:
+            break
+        tail = f"{part}/{tail}"
+    return f"…/{tail}" if len(tail) + 2 <= width else "…" + tail[-(width - 1):]
 
 
 class SourcesPanel(VerticalScroll):
@@ -12,7 +34,7 @@ class SourcesPanel(VerticalScroll):
     SourcesPanel { width: 45%; max-width: 70; border-left: solid $primary; padding: 0 1; display: none; }
     SourcesPanel.open { display: block; }
     SourcesPanel .title { text-style: bold; color: $accent; }
-    SourcesPanel .meta { color: $text-muted; }
+    SourcesPanel .meta { color: $text-muted; width: 1fr; }
     SourcesPanel .chunk { border: round $panel-lighten-2; padding: 0 1; margin-bottom: 1; }
     SourcesPanel .chunk.selected { border: round $accent; }
     """
@@ -28,7 +50,8 @@ class SourcesPanel(VerticalScroll):
         if not sources:
             widgets.append(Static("This answer used no sources.", classes="meta"))
         for i, s in enumerate(sources, 1):
-            meta = [f"[{s.get('n', i)}] {s.get('file') or s.get('source') or '?'}"]
+            where = short_path(str(s.get("file") or s.get("source") or "?"))
+            meta = [f"[{s.get('n', i)}] {where}"]
             if s.get("heading"):
                 meta.append(f"heading: {s['heading']}")
             if s.get("line_start"):
@@ -36,16 +59,17 @@ class SourcesPanel(VerticalScroll):
             if s.get("kb"):
                 meta.append(f"knowledge base: {s['kb']}")
             chunk = Markdown(str(s.get("text") or ""), id=f"chunk-{i}", classes="chunk")
-            chunk.border_title = "\n".join(meta[:1])
+            chunk.border_title = meta[0]
             if i == n:
                 chunk.add_class("selected")
-            widgets += [Label("\n".join(meta), classes="meta"), chunk]
+            widgets += [Static("\n".join(meta), classes="meta", markup=False), chunk]
         await self.mount_all(widgets)
         self.add_class("open")
         if n:
-            self.call_after_refresh(self._scroll_to, n)
+            self.call_after_refresh(self.scroll_to_source, n)
 
-    def _scroll_to(self, n: int) -> None:
+    def scroll_to_source(self, n: int) -> None:
+        """Scroll the n-th source's chunk to the top (our own name: Textual's `_scroll_to` is private)."""
         target = self.query(f"#chunk-{n}")
         if target:
             self.scroll_to_widget(target.first(), animate=False, top=True)
