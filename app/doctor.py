@@ -91,8 +91,19 @@ def run_doctor(settings: Settings, *, probe: bool = True) -> list[Check]:
     if problems:
         checks.append(Check("bundle", False, f"{root}: " + "; ".join(problems)))
         return checks
-    bundle = load_bundle(root, verify=False)
+    from app.bundle.signing import TrustPolicy
+
+    policy = TrustPolicy.from_settings(settings)
+    bundle = load_bundle(root, verify=False, trust=policy)
     checks.append(Check("bundle", True, f"{root} verified ({len(bundle.manifest.components)} files)"))
+    sig = bundle.signature
+    usable = sig.ok or (sig.state != "invalid" and policy.allow_unsigned)
+    extra = "" if sig.ok else (" (loaded because trust.allow_unsigned is on)" if usable else
+                               " — refused: trust its signer's key or set trust.allow_unsigned")
+    checks.append(Check("signer", usable, sig.describe() + extra,
+                        {"state": sig.state, "key_id": sig.key_id, "signer": sig.signer}))
+    for problem in policy.problems:
+        checks.append(Check("trusted keys", False, problem))
     if probe:
         checks.append(probe_engine(bundle.llm_path))
     return checks

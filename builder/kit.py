@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -37,6 +38,9 @@ from app.bundle.hashing import sha256_file
 from app.errors import BastionError
 
 log = logging.getLogger(__name__)
+
+BUNDLE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+"""A bundle name install.sh may use in a path (the same pattern is checked there and in verify_kit.py)."""
 
 KIT_FORMAT = 1
 SAFE_CMAKE_ARGS = "-DGGML_NATIVE=OFF"
@@ -243,6 +247,9 @@ def _add_bundle(out: Path, bundle: Path | None, progress: Progress) -> str:
         raise KitError(f"bundle not found: {src}",
                        hint="create the starter bundle with `builder starter`, pass --bundle DIR, or use --no-bundle")
     name = read_manifest(src).name
+    if not BUNDLE_NAME.fullmatch(name):
+        raise KitError(f"bundle name {name!r} cannot name a file in the kit (install.sh uses it as a directory name)",
+                       hint="rebuild the bundle with a plain name: letters, digits, '.', '_' or '-', 64 at most")
     progress(f"packing bundle {name!r} from {src}")
     pack(src, out / "bundle" / f"{name}.tar")
     return name

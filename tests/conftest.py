@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -34,8 +35,28 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+TEST_KEY_ENV = ("BASTION_SIGNING_KEY", "BASTION_TRUST__KEYS")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_signing_key(tmp_path_factory) -> str:
+    """One Ed25519 key for the session: every bundle the tests seal is signed with it, every test trusts it.
+
+    Set in the environment (subprocesses and session fixtures with their own BASTION_HOME see it) and
+    written into each test's trusted-keys directory (for the tmux test, whose shell may not inherit it).
+    Returns the public key line.
+    """
+    from app.bundle.signing import generate_key
+
+    key = tmp_path_factory.mktemp("signing") / "test-signing.pem"
+    pub = generate_key(key, label="test-session").read_text(encoding="utf-8").strip()
+    os.environ["BASTION_SIGNING_KEY"] = str(key)
+    os.environ["BASTION_TRUST__KEYS"] = json.dumps([pub])
+    return pub
+
+
 @pytest.fixture(autouse=True)
-def bastion_home(tmp_path, monkeypatch):
+def bastion_home(tmp_path, monkeypatch, test_signing_key):
     """Every test gets its own BASTION_HOME; the cache (converter, verify cache) is shared."""
     home = tmp_path / "home"
     home.mkdir()
@@ -44,8 +65,10 @@ def bastion_home(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     for k in list(os.environ):
-        if k.startswith("BASTION_") and k not in ("BASTION_HOME", "BASTION_CACHE"):
+        if k.startswith("BASTION_") and k not in ("BASTION_HOME", "BASTION_CACHE", *TEST_KEY_ENV):
             monkeypatch.delenv(k, raising=False)
+    (home / "keys" / "trusted").mkdir(parents=True)
+    (home / "keys" / "trusted" / "test-session.pub").write_text(test_signing_key + "\n", encoding="utf-8")
     return home
 
 

@@ -6,6 +6,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -13,6 +14,9 @@ from app import paths
 from app.bundle.hashing import sha256_file
 from app.bundle.manifest import FORMAT_VERSION, MANIFEST_NAME, Manifest
 from app.errors import BundleError
+
+if TYPE_CHECKING:
+    from app.bundle.signing import SignatureStatus, TrustPolicy
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +29,8 @@ class Bundle:
 
     root: Path
     manifest: Manifest
+    signature: "SignatureStatus | None" = None
+    """Who signed the manifest, checked against the trusted keys (None: not checked)."""
 
     def file(self, rel: str) -> Path:
         return self.root / rel
@@ -113,7 +119,7 @@ def verify_bundle(root: Path, *, full: bool = True) -> list[str]:
             problems.append(f"{path}: size {st.st_size} bytes, manifest says {comp.size}")
             continue
         key = str(path.resolve())
-        stamp = [st.st_size, st.st_mtime_ns, comp.sha256]
+        stamp = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev, comp.sha256]
         if seen.get(key) == stamp:
             fresh[key] = stamp
             continue
@@ -122,27 +128,39 @@ def verify_bundle(root: Path, *, full: bool = True) -> list[str]:
             problems.append(f"{path}: sha256 {digest[:12]}… does not match manifest {comp.sha256[:12]}…")
             continue
         fresh[key] = stamp
-    for rel in _required_paths(manifest):
-        if manifest.component(rel) is None and not (root / rel).is_dir():
+    for rel in _required_paths(manifest) + ([manifest.index] if manifest.index else []):
+        if not _inside(root, root / rel):
+            problems.append(f"{rel}: resolves outside the bundle directory (symlink?); refused")
+        elif manifest.component(rel) is None and not (root / rel).is_dir():
             problems.append(f"{root / rel}: referenced by manifest.json but not listed as a component")
     if not problems:
         _save_verified_cache(fresh)
     return problems
 
 
-def load_bundle(root: Path | None = None, *, verify: bool = True) -> Bundle:
-    """Load a bundle (default: the starter bundle); raise `BundleError` if it is unsound."""
+def load_bundle(root: Path | None = None, *, verify: bool = True, trust: "TrustPolicy | None" = None) -> Bundle:
+    """Load a bundle (default: the starter bundle); raise `BundleError` if it is unsound.
+
+    With `verify`, the manifest's signer must be trusted (`trust`, default: the
+    user's settings and trusted-keys directory) and every file must match it.
+    Without, the signature is only reported (for `bundle info` and `doctor`).
+    """
+    from app.bundle.signing import TrustPolicy, check_signature, enforce
+
     root = Path(root).expanduser() if root else paths.starter_bundle_dir()
     manifest = read_manifest(root)
-    if verify:
-        problems = verify_bundle(root, full=False)
-        if problems:
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            raise BundleError(
-                f"bundle {root} failed verification: {problems[0]}{more}",
-                hint="run `bastion bundle verify` for details; copy the bundle again or rebuild it",
-            )
-    return Bundle(root=root, manifest=manifest)
+    policy = trust if trust is not None else TrustPolicy.default()
+    if not verify:
+        return Bundle(root=root, manifest=manifest, signature=check_signature(root, policy))
+    signature = enforce(root, policy)
+    problems = verify_bundle(root, full=False)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise BundleError(
+            f"bundle {root} failed verification: {problems[0]}{more}",
+            hint="run `bastion bundle verify` for details; copy the bundle again or rebuild it",
+        )
+    return Bundle(root=root, manifest=manifest, signature=signature)
 
 
 def describe(bundle: Bundle) -> dict:
@@ -165,6 +183,9 @@ def describe(bundle: Bundle) -> dict:
         "size_bytes": total,
         "tools": m.tools,
         "metrics": m.metrics,
+        "signature": bundle.signature.describe() if bundle.signature else "not checked",
+        "signer": bundle.signature.signer if bundle.signature else None,
+        "signer_key": bundle.signature.key_id if bundle.signature else None,
     }
 
 

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
+
+
+def confined(path: str) -> str:
+    """A manifest path must stay inside the bundle: relative, forward slashes, no `..`."""
+    parts = path.split("/")
+    if (not path or path.startswith("/") or "\\" in path or "\x00" in path or (len(path) > 1 and path[1] == ":")
+            or ".." in parts or all(p in ("", ".") for p in parts)):
+        raise ValueError(f"path {path!r} is not a plain relative path inside the bundle")
+    return path
+
+
+BundlePath = Annotated[str, AfterValidator(confined)]
+"""A path relative to the bundle directory that cannot leave it."""
 
 ComponentKind = Literal["llm", "embedder", "reranker", "index", "prompts", "eval", "other"]
 
@@ -16,7 +29,7 @@ ComponentKind = Literal["llm", "embedder", "reranker", "index", "prompts", "eval
 class Component(BaseModel):
     """One file of the bundle, with the hash the app checks before trusting it."""
 
-    path: str
+    path: BundlePath
     """Path relative to the bundle directory, with forward slashes."""
     kind: ComponentKind
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
@@ -35,7 +48,7 @@ class ChatSpec(BaseModel):
 class EmbedderSpec(BaseModel):
     """The embedding model, which the knowledge index was built with."""
 
-    path: str = "embedder.gguf"
+    path: BundlePath = "embedder.gguf"
     dim: int = Field(gt=0)
     fingerprint: str
     """sha256 of the embedder GGUF; an index records it and the app refuses a mismatch."""
@@ -54,16 +67,16 @@ class Manifest(BaseModel):
     profile: str
     created: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
     description: str = ""
-    llm: str = "llm.gguf"
+    llm: BundlePath = "llm.gguf"
     """Path of the chat model GGUF."""
     chat: ChatSpec = Field(default_factory=ChatSpec)
     context_length: int = Field(2048, gt=0)
     """The chat model's usable context, in tokens."""
     embedder: EmbedderSpec | None = None
-    index: str | None = None
+    index: BundlePath | None = None
     """Directory of the knowledge index, if the bundle has one."""
-    reranker: str | None = None
-    prompts: str | None = None
+    reranker: BundlePath | None = None
+    prompts: BundlePath | None = None
     components: list[Component] = Field(default_factory=list)
     tools: dict[str, str] = Field(default_factory=dict)
     """Versions of the tools that made the bundle (llama-cpp-python, transformers, ...)."""

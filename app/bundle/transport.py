@@ -8,10 +8,17 @@ staging directory into place: a tampered, truncated or hostile archive leaves
 nothing behind. Members are written by this module, never by
 `tarfile.extract`, and only regular files and directories with plain relative
 names are accepted (no `..`, absolute paths, links or device files).
+
+Before tarfile parses anything, `targuard.check_headers` bounds the PAX
+headers (CVE-2024-6232). The manifest must be the first member; every later
+member must be listed in it with the recorded size *before* a byte of it is
+written, so an archive cannot write more than its manifest declares, and the
+free space at the target is checked against that total first.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -24,12 +31,19 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Callable
 
 from app.bundle.manifest import MANIFEST_NAME, Manifest
+from app.bundle.signing import SIGNATURE_NAME
+from app.bundle.targuard import TarHeaderError, check_headers
 from app.errors import BundleError
 
 log = logging.getLogger(__name__)
 
 _CHUNK = 1024 * 1024
 _MAX_MANIFEST = 16 * 1024 * 1024
+_MAX_SIGNATURE = 64 * 1024
+
+
+class _DiskFull(Exception):
+    """Writing a member failed for lack of space (reported as such, not as a corrupt archive)."""
 
 
 @dataclass
@@ -38,7 +52,11 @@ class _Scan:
 
     digests: dict[str, tuple[str, int]] = field(default_factory=dict)
     manifest_raw: bytes | None = None
+    manifest: Manifest | None = None
     problems: list[str] = field(default_factory=list)
+    stop_early: bool = False
+    """Unpacking: stop at the first problem (nothing more is written)."""
+    dest: Path | None = None
 
 
 def pack(bundle_dir: Path, archive: Path) -> Path:
@@ -63,7 +81,8 @@ def pack(bundle_dir: Path, archive: Path) -> Path:
     if archive.resolve().is_relative_to(bundle_dir.resolve()):
         raise BundleError(f"{archive}: the archive cannot be written inside the bundle it packs", hint="choose a path outside the bundle")
     mode = "w:gz" if archive.name.endswith((".gz", ".tgz")) else "w"
-    names = [MANIFEST_NAME] + [c.path for c in manifest.components]
+    signed = [SIGNATURE_NAME] if (bundle_dir / SIGNATURE_NAME).is_file() else []
+    names = [MANIFEST_NAME] + signed + [c.path for c in manifest.components]
     with atomic_path(archive) as tmp:
         with tarfile.open(tmp, mode, format=tarfile.PAX_FORMAT) as tar:
             for rel in names:
@@ -77,6 +96,13 @@ def verify_archive(archive: Path) -> list[str]:
     archive = Path(archive).expanduser()
     scan = _scan(archive, sink=None)
     return _judge(archive, scan)
+
+
+def _disk_full(archive: Path, dest: Path, exc: BaseException) -> BundleError:
+    free = shutil.disk_usage(dest.parent).free
+    return BundleError(f"no space left on the disk holding {dest.parent} while unpacking {archive} "
+                       f"({exc}; {free // (1024 * 1024)} MiB free now); nothing was kept",
+                       hint="free some space (or choose a target on a larger disk) and unpack again")
 
 
 def unpack(archive: Path, dest: Path) -> Path:
@@ -94,7 +120,10 @@ def unpack(archive: Path, dest: Path) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.unpack-", dir=dest.parent))
     try:
-        scan = _scan(archive, sink=lambda rel: _open_in(staging, rel))
+        try:
+            scan = _scan(archive, sink=lambda rel: _open_in(staging, rel), dest=staging)
+        except _DiskFull as exc:
+            raise _disk_full(archive, dest, exc) from None
         problems = _judge(archive, scan)
         if not problems:
             problems = verify_bundle(staging, full=True)
@@ -147,11 +176,23 @@ def _open_in(root: Path, rel: str) -> BinaryIO:
     return open(target, "xb")
 
 
-def _scan(archive: Path, *, sink: Callable[[str], BinaryIO] | None) -> _Scan:
+class _Stop(Exception):
+    """Unpacking met a problem: stop reading (and writing) at once."""
+
+
+def _scan(archive: Path, *, sink: Callable[[str], BinaryIO] | None, dest: Path | None = None) -> _Scan:
     """One streaming pass: hash every regular file; reject unsafe members."""
-    scan = _Scan()
+    scan = _Scan(stop_early=sink is not None, dest=dest)
     if not archive.is_file():
         scan.problems.append(f"{archive}: not found")
+        return scan
+    try:
+        check_headers(archive)
+    except TarHeaderError as exc:
+        scan.problems.append(f"{archive}: hostile or malformed tar header ({exc})")
+        return scan
+    except (OSError, EOFError, ValueError) as exc:  # a damaged gzip stream and friends
+        scan.problems.append(f"{archive}: archive is truncated or corrupt ({exc.__class__.__name__}: {exc})")
         return scan
     try:
         tar = tarfile.open(archive, "r:*")
@@ -162,9 +203,13 @@ def _scan(archive: Path, *, sink: Callable[[str], BinaryIO] | None) -> _Scan:
         with tar:
             for info in tar:
                 _take(tar, info, scan, sink)
+                if scan.stop_early and scan.problems:
+                    raise _Stop
             end = tar.offset
         if not _compressed(archive) and archive.stat().st_size < end + 2 * tarfile.BLOCKSIZE:
             scan.problems.append(f"{archive}: archive is truncated (it stops before the end-of-archive marker)")
+    except _Stop:
+        pass
     except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
         # tarfile reports a cut-off archive as ReadError/EOFError; zlib as OSError.
         scan.problems.append(f"{archive}: archive is truncated or corrupt ({exc.__class__.__name__}: {exc})")
@@ -191,15 +236,19 @@ def _take(tar: tarfile.TarFile, info: tarfile.TarInfo, scan: _Scan, sink: Callab
     if rel in scan.digests:
         scan.problems.append(f"member {rel!r}: appears twice in the archive; refused")
         return
+    if not _admit(rel, info, scan):
+        return
     src = tar.extractfile(info)
     if src is None:  # pragma: no cover - isreg() members always have data
         return
     h = hashlib.sha256()
-    keep = rel == MANIFEST_NAME and info.size <= _MAX_MANIFEST
+    keep = rel in (MANIFEST_NAME, SIGNATURE_NAME)
     buf = bytearray()
     try:
         out = sink(rel) if sink else None
     except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise _DiskFull(str(exc)) from None
         scan.problems.append(f"member {rel!r}: cannot be written ({exc.strerror}); refused")
         return
     n = 0
@@ -211,14 +260,67 @@ def _take(tar: tarfile.TarFile, info: tarfile.TarInfo, scan: _Scan, sink: Callab
                 buf += block
             if out:
                 out.write(block)
+        if out:
+            out.flush()
+            os.fsync(out.fileno())
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise _DiskFull(str(exc)) from None
+        raise
     finally:
         if out:
-            out.close()
+            try:
+                out.close()
+            except OSError:
+                pass
     if n != info.size:
         raise EOFError(f"member {rel!r} ends after {n} of {info.size} bytes")
     scan.digests[rel] = (h.hexdigest(), n)
-    if keep:
+    if rel == MANIFEST_NAME:
         scan.manifest_raw = bytes(buf)
+        _read_manifest(scan)
+
+
+def _admit(rel: str, info: tarfile.TarInfo, scan: _Scan) -> bool:
+    """May this member be read (and written)? Decided from its header alone, before any data."""
+    if rel == MANIFEST_NAME:
+        if scan.digests:
+            scan.problems.append(f"member {rel!r}: {MANIFEST_NAME} must be the first member; refused")
+            return False
+        if info.size > _MAX_MANIFEST:
+            scan.problems.append(f"member {rel!r}: {info.size} bytes, over the {_MAX_MANIFEST}-byte limit; refused")
+            return False
+        return True
+    if scan.manifest is None:
+        scan.problems.append(f"member {rel!r}: comes before {MANIFEST_NAME} (which must be first); refused")
+        return False
+    if rel == SIGNATURE_NAME:
+        if info.size > _MAX_SIGNATURE:
+            scan.problems.append(f"member {rel!r}: {info.size} bytes, over the {_MAX_SIGNATURE}-byte limit; refused")
+            return False
+        return True
+    comp = scan.manifest.component(rel)
+    if comp is None:
+        scan.problems.append(f"{rel}: in the archive but not listed in the manifest; refused")
+        return False
+    if info.size != comp.size:
+        scan.problems.append(f"{rel}: {info.size} bytes in the archive, manifest says {comp.size}; refused")
+        return False
+    return True
+
+
+def _read_manifest(scan: _Scan) -> None:
+    """Parse the manifest as soon as it is read, and check the target can hold what it lists."""
+    try:
+        scan.manifest = Manifest.model_validate(json.loads(scan.manifest_raw.decode("utf-8")))
+    except (ValueError, UnicodeDecodeError) as exc:
+        scan.problems.append(f"{MANIFEST_NAME} inside is damaged ({str(exc).splitlines()[0]})")
+        return
+    if scan.dest is not None:
+        need = sum(c.size for c in scan.manifest.components)
+        free = shutil.disk_usage(scan.dest).free
+        if need > free:
+            raise _DiskFull(f"the bundle needs {need} bytes, {free} free")
 
 
 def _judge(archive: Path, scan: _Scan) -> list[str]:
@@ -228,11 +330,9 @@ def _judge(archive: Path, scan: _Scan) -> list[str]:
         if not any("truncated" in p or "not a readable" in p or "not found" in p for p in problems):
             problems.append(f"{archive}: no {MANIFEST_NAME} inside; it is not a packed bundle")
         return problems
-    try:
-        manifest = Manifest.model_validate(json.loads(scan.manifest_raw.decode("utf-8")))
-    except (ValueError, UnicodeDecodeError) as exc:
-        problems.append(f"{archive}: {MANIFEST_NAME} inside is damaged ({str(exc).splitlines()[0]})")
-        return problems
+    manifest = scan.manifest
+    if manifest is None:
+        return [p if not p.startswith(MANIFEST_NAME) else f"{archive}: {p}" for p in problems]
     listed = {c.path for c in manifest.components}
     for comp in manifest.components:
         got = scan.digests.get(comp.path)
@@ -243,6 +343,6 @@ def _judge(archive: Path, scan: _Scan) -> list[str]:
         elif got[0] != comp.sha256:
             problems.append(f"{comp.path}: sha256 {got[0][:12]}… does not match manifest {comp.sha256[:12]}… (altered)")
     for rel in scan.digests:
-        if rel != MANIFEST_NAME and rel not in listed:
+        if rel not in (MANIFEST_NAME, SIGNATURE_NAME) and rel not in listed:
             problems.append(f"{rel}: in the archive but not listed in the manifest; refused")
-    return problems
+    return list(dict.fromkeys(problems))

@@ -30,6 +30,7 @@ _DEF = re.compile(
     r"template|namespace|type|object)\b)",
     re.IGNORECASE,
 )
+_MAX_HEADING = 1000
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 
@@ -120,7 +121,7 @@ def _markdown_blocks(text: str, *, title: str = "") -> list[_Block]:
             flush(n - 1)
             fence, start, buf = m_fence.group(1), n, [line]
             continue
-        m = _HEADING.match(line)
+        m = _HEADING.match(line) if len(line) <= _MAX_HEADING else None  # a long line is text (and the regex stays linear)
         if m:
             flush(n - 1)
             level = len(m.group(1))
@@ -140,11 +141,12 @@ def _code_blocks(text: str) -> list[_Block]:
     """Top-level units: a definition with its leading comments/decorators, or the code between."""
     lines = text.splitlines()
     starts = [0]
+    run = 0  # first line of the run of comment/decorator lines just above line i (linear, not a walk back per def)
     for i, line in enumerate(lines):
+        if i and not _lead_in(lines[i - 1]):
+            run = i
         if i and line and not line[0].isspace() and _DEF.match(line):
-            j = i
-            while j > 0 and lines[j - 1].strip().startswith(("#", "//", "/*", "*", "@", "--")) and not lines[j - 1][:1].isspace():
-                j -= 1
+            j = run
             if j > starts[-1]:
                 starts.append(j)
     starts.append(len(lines))
@@ -158,6 +160,11 @@ def _code_blocks(text: str) -> list[_Block]:
         last = a + max(i for i, ln in enumerate(lines[a:b]) if ln.strip())
         blocks.append(_Block(body, first + 1, last + 1, sig[:120], atomic=True))
     return blocks
+
+
+def _lead_in(line: str) -> bool:
+    """A top-level comment or decorator line, which stays with the definition below it."""
+    return line.strip().startswith(("#", "//", "/*", "*", "@", "--")) and not line[:1].isspace()
 
 
 def _line_blocks(text: str) -> list[_Block]:
@@ -227,12 +234,17 @@ def _split_block(block: _Block, count: CountFn, budget: int) -> list[_Block]:
     return [b for b in out if b.text.strip()]
 
 
+_MAX_CHARS_PER_TOKEN = 16
+"""Cut windows hold at most budget*16 characters, so each cut tokenizes a bounded slice (linear overall)."""
+
+
 def _split_chars(text: str, count: CountFn, budget: int) -> list[str]:
     out = []
-    while text:
-        n = len(text)
-        while n > 1 and count(text[:n]) > budget:
-            n = max(1, int(n * budget / max(count(text[:n]), 1) * 0.95))
-        out.append(text[:n])
-        text = text[n:]
+    pos = 0
+    while pos < len(text):
+        n = min(len(text) - pos, budget * _MAX_CHARS_PER_TOKEN)
+        while n > 1 and (c := count(text[pos:pos + n])) > budget:
+            n = max(1, min(n - 1, int(n * budget / max(c, 1) * 0.95)))
+        out.append(text[pos:pos + n])
+        pos += n
     return out

@@ -2,7 +2,8 @@
 
 Three layers, applied to every source before it reaches the model:
 1. control tokens of chat templates (`<|im_start|>`, `[INST]`, `<<SYS>>` …) and our own
-   source delimiters are defanged, so a document cannot close its quote or open a new turn;
+   source delimiters are defanged, so a document cannot close its quote or open a new turn
+   (in the body, and in the heading and file name shown with it: `sanitize_label`);
 2. sentences that address an AI assistant with instructions ("ignore previous
    instructions", "you are now …", "忽略之前的指令") are replaced by a marker, and the
    hit is flagged so the UI can show it;
@@ -47,6 +48,18 @@ def has_injection(text: str) -> bool:
 def defang(text: str) -> str:
     """Neutralise chat-template control tokens and source tags inside document text."""
     return _CONTROL.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›").replace("[", "(").replace("]", ")").replace(":", " -"), text)
+
+
+def sanitize_label(label: str) -> str:
+    """A file name or heading as the model sees it in `from="..."`: one line, no control tokens, no quotes.
+
+    Headings and file names come from the document as much as its body does, so they are
+    defanged like it; newlines and control characters would let them start a new line of prompt.
+    """
+    from app.terminal_text import printable
+
+    text = " ".join(printable(label).split())
+    return defang(text).replace('"', "'")
 
 
 def sanitize_source(text: str) -> tuple[str, bool]:

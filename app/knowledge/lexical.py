@@ -154,7 +154,8 @@ class BM25Index:
 
         with atomic_path(stem.with_suffix(".npz")) as tmp:
             with open(tmp, "wb") as fh:
-                np.savez(fh, indptr=self.indptr, postings=self.postings, tfs=self.tfs, doc_len=self.doc_len)
+                np.savez(fh, indptr=self.indptr, postings=self.postings, tfs=self.tfs, doc_len=self.doc_len,
+                         revision=np.array(revision))  # both files carry the revision: a half-written pair is refused
         write_text(stem.with_suffix(".json"), json.dumps({"revision": revision, "ids": self.ids, "vocab": list(self.vocab)}))
 
     @classmethod
@@ -167,6 +168,8 @@ class BM25Index:
             if meta.get("revision") != revision:
                 return None
             with np.load(stem.with_suffix(".npz"), allow_pickle=False) as z:
+                if "revision" not in z.files or str(z["revision"]) != revision:
+                    return None
                 arrays = {k: z[k] for k in ("indptr", "postings", "tfs", "doc_len")}
         except (OSError, ValueError, KeyError):
             return None

@@ -34,6 +34,8 @@ class KnowledgeBaseInfo:
     files: int
     embedder: str
     """Fingerprint of the embedder that built it."""
+    error: str | None = None
+    """Why it could not be read (a corrupt base is listed, skipped elsewhere, and removable)."""
 
     def as_dict(self) -> dict:
         return self.__dict__.copy()
@@ -53,14 +55,26 @@ def list_knowledge_bases(*, url: str | None = None) -> list[KnowledgeBaseInfo]:
     for d in sorted(root.iterdir()) if root.is_dir() else []:
         if d.name.startswith(".") or not (d / "chroma.sqlite3").is_file():
             continue
-        client = make_client(d)
+        try:
+            client = make_client(d)
+        except Exception as exc:  # one corrupt base must not hide the others
+            out.append(_broken(d, exc))
+            continue
         try:
             for c in client.list_collections():
                 name = c.name if hasattr(c, "name") else str(c)
                 out.append(_info(client.get_collection(name, embedding_function=None), str(d)))
+        except Exception as exc:
+            out.append(_broken(d, exc))
         finally:
             close_client(client)
     return out
+
+
+def _broken(d: Path, exc: BaseException) -> KnowledgeBaseInfo:
+    reason = f"unreadable ({exc.__class__.__name__}: {str(exc)[:160]})"
+    log.warning("knowledge base %s is %s; skipped (remove it with `bastion kb remove %s`)", d.name, reason, d.name)
+    return KnowledgeBaseInfo(d.name, str(d), 0, 0, "?", error=reason)
 
 
 def _info(col, location: str) -> KnowledgeBaseInfo:
@@ -91,14 +105,17 @@ def remove_knowledge_base(name: str, *, url: str | None = None) -> None:
     path = knowledge_dir() / name
     if not path.is_dir():
         raise BastionError(f"no knowledge base named {name!r} in {knowledge_dir()}", hint="see `bastion kb list`")
-    client = make_client(path)
     try:
+        client = make_client(path)
+    except Exception as exc:  # a corrupt base: removing its folder is all there is to do
+        log.debug("opening %s to remove it: %s", path, exc)
+    else:
         try:
             client.delete_collection(name)
-        except Exception as exc:  # already gone or never created: removing the folder is enough
+        except Exception as exc:  # already gone, never created or corrupt: removing the folder is enough
             log.debug("delete_collection(%s): %s", name, exc)
-    finally:
-        close_client(client)
+        finally:
+            close_client(client)
     trash = path.with_name(f".{name}.removing")
     shutil.rmtree(trash, ignore_errors=True)
     os.replace(path, trash)
@@ -156,15 +173,18 @@ def open_knowledge(settings, bundle, embedder, *, names: list[str] | None = None
         if kb is not None:
             kbs.append(kb)
     explicit = names if names is not None else r.knowledge_bases
-    wanted = list(explicit) if explicit else [i.name for i in list_knowledge_bases(url=r.chroma_url)]
+    wanted = list(explicit) if explicit else list(dict.fromkeys(i.name for i in list_knowledge_bases(url=r.chroma_url)))
     for name in wanted:
         try:
             kbs.append(KnowledgeBase.open_user(name, fingerprint=fp, create=False, url=r.chroma_url))
-        except BastionError as exc:
+        except Exception as exc:  # a corrupt base is reported and skipped; the others keep working
+            if not isinstance(exc, BastionError):
+                exc = BastionError(f"knowledge base {name!r} is unreadable ({exc.__class__.__name__}: {str(exc)[:160]})",
+                                   hint=f"remove it with `bastion kb remove {name}` and ingest again")
             if explicit:
                 for kb in kbs:
                     kb.close()
-                raise
+                raise exc from None
             warnings.append(f"knowledge base {name!r} left out: {exc}")
             log.warning("knowledge base %s left out: %s", name, exc)
     return kbs, warnings

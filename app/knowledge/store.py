@@ -186,9 +186,13 @@ class KnowledgeBase:
 
     def lexical(self) -> BM25Index:
         """The BM25 index over this collection's chunks (built once per revision, cached on disk)."""
-        key = f"{self.collection.id}:{self.revision}:{self.count()}"
-        if self._lexical and self._lexical[0] == key:
+        quick = f"{self.collection.id}:{self.revision}:{self.count()}"
+        if self._lexical and self._lexical[0] == quick:
             return self._lexical[1]
+        # The on-disk index is keyed by the chunk ids themselves (they carry each file's hash), which are
+        # written in the same transaction as the chunks: a crash before the revision bump cannot leave
+        # an old index that still looks current.
+        key = f"{self.collection.id}:{self._ids_digest()}"
         where = (self.url or str(self.path.resolve())) + "\0" + self.name
         stem = paths.cache_dir() / "lexical" / hashlib.sha1(where.encode("utf-8")).hexdigest()[:20]
         index = BM25Index.load(stem, revision=key)
@@ -203,8 +207,14 @@ class KnowledgeBase:
                 index.save(stem, revision=key)
             except OSError as exc:  # a read-only cache only costs a rebuild next time
                 log.debug("could not cache the lexical index: %s", exc)
-        self._lexical = (key, index)
+        self._lexical = (quick, index)
         return index
+
+    def _ids_digest(self) -> str:
+        h = hashlib.sha256()
+        for i in sorted(i for i, _, _ in self._scan(include=[])):
+            h.update(i.encode("utf-8") + b"\0")
+        return h.hexdigest()[:24]
 
     def close(self) -> None:
         close_client(self._client)

@@ -9,8 +9,8 @@ llama.cpp context is never used from two threads, and a full queue answers 429.
 
 import asyncio
 import base64
+import hmac
 import logging
-import secrets
 import struct
 import threading
 import time
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.errors import BastionError
+from app.serve.guard import FrontDoor, ServeLimits
 from app.serve.rag import NoRag, Rag
 from app.serve.schemas import ChatRequest, EmbeddingRequest
 from app.serve.stream import ChatStream
@@ -39,6 +40,7 @@ class ServeState:
     rag: Rag = field(default_factory=NoRag)
     api_key: str | None = None
     max_pending: int = 16
+    limits: ServeLimits = field(default_factory=ServeLimits)
     created: int = field(default_factory=lambda: int(time.time()))
     chat_worker: EngineWorker = field(init=False)
     embed_worker: EngineWorker = field(init=False)
@@ -71,8 +73,11 @@ def make_api(state: ServeState):
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse, StreamingResponse
 
+    from fastapi import HTTPException
+
     api = FastAPI(title="Bastion", version="1", docs_url=None, redoc_url=None, openapi_url=None)
     api.state.bastion = state
+    api.add_middleware(FrontDoor, limits=state.limits)
 
     def error(status: int, message: str, kind: str, code: str | None = None) -> JSONResponse:
         return JSONResponse({"error": {"message": message, "type": kind, "param": None, "code": code}}, status_code=status)
@@ -87,6 +92,10 @@ def make_api(state: ServeState):
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
         return error(400, f"{where}: {first.get('msg')}", "invalid_request_error")
 
+    @api.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException):  # e.g. a body that is not UTF-8 JSON
+        return error(exc.status_code, str(exc.detail), "invalid_request_error")
+
     @api.exception_handler(Busy)
     async def _busy(_: Request, exc: Busy):
         return error(429, f"server busy: {exc}; retry shortly", "rate_limit_error", "queue_full")
@@ -100,7 +109,9 @@ def make_api(state: ServeState):
             return
         given = request.headers.get("authorization", "")
         scheme, _, token = given.partition(" ")
-        if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip().encode(), state.api_key.encode()):
+        # hmac.compare_digest (as secrets.compare_digest) takes the same time wherever the strings differ.
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode("utf-8", "replace"),
+                                                                  state.api_key.encode("utf-8")):
             raise ApiError(401, "missing or wrong API key (send Authorization: Bearer <key>)", kind="authentication_error",
                            code="invalid_api_key")
 
@@ -123,13 +134,20 @@ def make_api(state: ServeState):
         if request.headers.get(RAG_HEADER, "").lower() == "off":
             req.rag = False
         messages = [m.plain() for m in req.messages]
+        check_chat_limits(state.limits, req, messages)
         hits = await state.embed_worker.run(state.rag.retrieve, messages) if uses_rag(state, req) else []
         if req.stream:
             include_usage = bool((req.stream_options or {}).get("include_usage"))
             stream = ChatStream(state, req, messages, hits, include_usage=include_usage).start()
             return StreamingResponse(stream.events(), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-        text, stats, cites, given = await state.chat_worker.run(_complete, state, req, messages, hits)
+        cancel = threading.Event()
+        job = asyncio.ensure_future(state.chat_worker.run(_complete, state, req, messages, hits, cancel))
+        while not job.done():  # a client that hangs up stops the decoding it asked for
+            await asyncio.wait({job}, timeout=0.25)
+            if not job.done() and await request.is_disconnected():
+                cancel.set()
+        text, stats, cites, given = job.result()
         return {
             "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
             "object": "chat.completion",
@@ -150,6 +168,7 @@ def make_api(state: ServeState):
         texts = req.texts()
         if not texts or any(not isinstance(t, str) or not t for t in texts):
             raise ApiError(400, "input must be a non-empty string or a list of non-empty strings")
+        check_embedding_limits(state.limits, texts)
         vectors, tokens = await state.embed_worker.run(_embed, state.embedder, texts)
         data = [{"object": "embedding", "index": i, "embedding": _encode(v, req.encoding_format)} for i, v in enumerate(vectors)]
         return {"object": "list", "data": data, "model": state.embedder_id,
@@ -191,8 +210,42 @@ def sources(state: ServeState, gen: Any) -> list[dict]:
     return state.rag.sources(getattr(gen, "hits", None) or [])
 
 
-def _complete(state: ServeState, req: ChatRequest, messages: list[dict], hits: list):
-    gen = open_generation(state, req, messages, hits, threading.Event())
+def check_text(text: str, where: str) -> None:
+    """Text that cannot be UTF-8 (a lone surrogate from a `\\ud800` escape) is a client error, not a crash."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ApiError(400, f"{where}: not valid Unicode ({exc.reason} at character {exc.start})") from None
+
+
+def check_chat_limits(limits: ServeLimits, req: ChatRequest, messages: list[dict]) -> None:
+    if len(messages) > limits.max_messages:
+        raise ApiError(400, f"{len(messages)} messages; at most {limits.max_messages} are accepted")
+    total = 0
+    for i, m in enumerate(messages):
+        check_text(m["content"], f"messages[{i}].content")
+        total += len(m["content"])
+    if total > limits.max_message_chars:
+        raise ApiError(413, f"messages hold {total} characters; at most {limits.max_message_chars} are accepted",
+                       kind="invalid_request_error", code="request_too_large")
+    asked = req.limit()
+    if asked is not None and asked > limits.max_tokens:
+        raise ApiError(400, f"max_tokens {asked} is over this server's limit of {limits.max_tokens}")
+    check_text(req.model or "", "model")
+
+
+def check_embedding_limits(limits: ServeLimits, texts: list[str]) -> None:
+    if len(texts) > limits.max_embedding_inputs:
+        raise ApiError(400, f"{len(texts)} inputs; at most {limits.max_embedding_inputs} per request")
+    for i, t in enumerate(texts):
+        if len(t) > limits.max_embedding_chars:
+            raise ApiError(413, f"input[{i}] has {len(t)} characters; at most {limits.max_embedding_chars}",
+                           code="request_too_large")
+        check_text(t, f"input[{i}]")
+
+
+def _complete(state: ServeState, req: ChatRequest, messages: list[dict], hits: list, cancel: threading.Event):
+    gen = open_generation(state, req, messages, hits, cancel)
     text = gen.result()
     return text, gen.stats, citations(state, gen, text), sources(state, gen)
 

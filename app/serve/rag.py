@@ -11,6 +11,7 @@ plainly and `citations` is an empty list.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import Any, Protocol
 
@@ -65,9 +66,43 @@ def split_turns(messages: list[dict], default_system: str) -> tuple[str, list[di
     return ("\n\n".join(systems) or default_system), history, question
 
 
-def source_dict(n: int, hit: Any) -> dict:
-    """A knowledge hit as the API returns it (the same fields `bastion ask --json` prints)."""
-    return {"n": n, "path": hit.source, "heading": hit.heading, "lines": hit.lines, "start_line": hit.start_line,
+def public_path(source: str, root: str | None) -> str:
+    """A source as clients see it: never an absolute server path.
+
+    Bundle sources are already relative to the bundle's corpus; a user knowledge
+    base's absolute paths are given relative to the folder all its files share
+    (the `kb` field says which knowledge base), else as the bare file name.
+    """
+    if not os.path.isabs(source):
+        return source
+    if root:
+        try:
+            rel = os.path.relpath(source, root)
+            if not rel.startswith(".."):
+                return rel.replace(os.sep, "/")
+        except ValueError:
+            pass
+    return os.path.basename(source)
+
+
+def kb_roots(kbs: list) -> dict[str, str]:
+    """For each knowledge base with absolute sources, the folder they all share."""
+    roots: dict[str, str] = {}
+    for kb in kbs:
+        try:
+            sources = [s for s in kb.file_states() if os.path.isabs(s)]
+        except Exception as exc:  # a KB that cannot list its files only loses the short paths
+            log.warning("knowledge base %s: cannot list sources (%s)", getattr(kb, "name", "?"), exc)
+            continue
+        if sources:
+            common = os.path.commonpath(sources)
+            roots[kb.name] = os.path.dirname(common) if common in sources else common
+    return roots
+
+
+def source_dict(n: int, hit: Any, roots: dict[str, str] | None = None) -> dict:
+    """A knowledge hit as the API returns it (the same fields `bastion ask --json` prints), with a relative path."""
+    return {"n": n, "path": public_path(hit.source, (roots or {}).get(hit.kb)), "heading": hit.heading, "lines": hit.lines, "start_line": hit.start_line,
             "end_line": hit.end_line, "score": round(hit.score, 4), "kb": hit.kb}
 
 
@@ -76,10 +111,11 @@ class KnowledgeRag:
 
     enabled = True
 
-    def __init__(self, retriever: Any, *, system: str, k: int) -> None:
+    def __init__(self, retriever: Any, *, system: str, k: int, roots: dict[str, str] | None = None) -> None:
         self.retriever = retriever
         self.system = system
         self.k = k
+        self.roots = roots or {}
 
     @classmethod
     def open(cls, settings: Any, bundle: Any, embedder: Any) -> "KnowledgeRag | None":
@@ -93,7 +129,8 @@ class KnowledgeRag:
             log.warning("no knowledge index (bundle or `bastion ingest`): serving without retrieval")
             return None
         retriever = Retriever(kbs, embedder=embedder, min_score=settings.retrieval.min_score or None)
-        return cls(retriever, system=load_prompts(bundle.prompts_path).chat_system, k=settings.retrieval.k)
+        return cls(retriever, system=load_prompts(bundle.prompts_path).chat_system, k=settings.retrieval.k,
+                   roots=kb_roots(kbs))
 
     def retrieve(self, messages: list[dict]) -> list:
         from app.knowledge.followup import retrieval_query
@@ -118,10 +155,10 @@ class KnowledgeRag:
     def citations(self, text: str, hits: list) -> list[dict]:
         from app.knowledge.answer import cited_numbers
 
-        return [source_dict(n, hits[n - 1]) for n in cited_numbers(text) if 1 <= n <= len(hits)]
+        return [source_dict(n, hits[n - 1], self.roots) for n in cited_numbers(text) if 1 <= n <= len(hits)]
 
     def sources(self, hits: list) -> list[dict]:
-        return [source_dict(n, h) for n, h in enumerate(hits, 1)]
+        return [source_dict(n, h, self.roots) for n, h in enumerate(hits, 1)]
 
     def close(self) -> None:
         self.retriever.close()

@@ -8,6 +8,7 @@ from typing import Any
 
 from app.errors import ConfigError
 from app.serve.api import ServeState, make_api
+from app.serve.guard import ServeLimits, allowed_hosts_for
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +35,42 @@ def check_bind(host: str, api_key: str | None) -> None:
             f"refusing to serve on {host!r} without an API key: anyone who can reach this machine could use it",
             hint="pass --api-key (or set BASTION_SERVE_API_KEY), or bind to 127.0.0.1",
         )
-    if len(api_key) < 12:
-        raise ConfigError("the API key is shorter than 12 characters", hint="use a long random key, e.g. `openssl rand -hex 24`")
+    if len(api_key) < 12 or len(set(api_key)) < 6:
+        raise ConfigError("the API key is too short or too repetitive (12+ characters, 6+ different ones)",
+                          hint="use a long random key, e.g. `openssl rand -hex 24`")
 
 
-def build_state(settings: Any, *, api_key: str | None = None, max_pending: int = 16, load: bool = True) -> ServeState:
+def read_key_file(path) -> str:
+    """An API key from a file (first line), so it never shows in `ps` or shell history."""
+    from pathlib import Path
+
+    p = Path(path).expanduser()
+    try:
+        key = p.read_text(encoding="utf-8").strip().splitlines()[0].strip() if p.stat().st_size < 4096 else ""
+    except (OSError, UnicodeDecodeError, IndexError) as exc:
+        raise ConfigError(f"{p}: cannot read the API key ({exc.__class__.__name__})",
+                          hint="give a small text file holding the key on its first line") from None
+    if not key:
+        raise ConfigError(f"{p}: no API key in the file", hint="put the key on the file's first line")
+    return key
+
+
+def log_requests(enabled: bool = True) -> None:
+    """One access line per request on stderr (`bastion.serve.access`): method, path, status, time; never prompts."""
+    import sys
+
+    access = logging.getLogger("bastion.serve.access")
+    access.propagate = False
+    access.handlers.clear()
+    if enabled:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%dT%H:%M:%S"))
+        access.addHandler(handler)
+        access.setLevel(logging.INFO)
+
+
+def build_state(settings: Any, *, api_key: str | None = None, max_pending: int = 16, load: bool = True,
+                limits: ServeLimits | None = None) -> ServeState:
     """Open the configured bundle and its engines (loaded now, so the first request is not slow)."""
     from app.runtime import make_embedder, make_engine, open_bundle
     from app.serve.rag import make_rag
@@ -59,16 +91,21 @@ def build_state(settings: Any, *, api_key: str | None = None, max_pending: int =
         rag=make_rag(settings, bundle, embedder),
         api_key=api_key,
         max_pending=max_pending,
+        limits=limits or ServeLimits(),
     )
 
 
 def serve(settings: Any, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, api_key: str | None = None,
-          max_pending: int = 16, on_ready=None) -> None:
+          max_pending: int = 16, on_ready=None, limits: ServeLimits | None = None, allow_hosts: list[str] | None = None,
+          access_log: bool = True) -> None:
     """Run the API until interrupted."""
     import uvicorn
 
     check_bind(host, api_key)
-    state = build_state(settings, api_key=api_key, max_pending=max_pending)
+    limits = limits or ServeLimits()
+    limits.allowed_hosts = allowed_hosts_for(host, allow_hosts)
+    log_requests(access_log)
+    state = build_state(settings, api_key=api_key, max_pending=max_pending, limits=limits)
     if on_ready:
         on_ready(state)
     try:

@@ -45,12 +45,26 @@ class MessageView(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Label("You" if self.role == "user" else "Bastion", classes="role")
-        yield Markdown(self.text)
+        yield Markdown(self.text, open_links=False)  # links come from documents and models: ask first
         yield Horizontal(classes="citations")
 
     def on_mount(self) -> None:
         if self.sources:
             self.show_sources(self.sources)
+
+    def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
+        """Show the full address and open it only when the user says yes."""
+        from app.terminal_text import printable
+        from app.tui.prompt_dialog import ConfirmDialog
+
+        event.stop()
+        href = printable(event.href)
+
+        def opened(yes: bool | None) -> None:
+            if yes:
+                self.app.open_url(href)
+
+        self.app.push_screen(ConfirmDialog(f"Open this link in your browser?\n\n{href[:400]}"), opened)
 
     @property
     def markdown(self) -> Markdown:

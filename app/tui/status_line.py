@@ -6,6 +6,18 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 
+def bundle_label(bundle) -> str:
+    """The bundle's name and who signed it, for the status line."""
+    if bundle is None:
+        return "–"
+    sig = getattr(bundle, "signature", None)
+    if sig is None:
+        return bundle.manifest.name
+    if sig.ok:
+        return f"{bundle.manifest.name} (signed: {sig.signer})"
+    return f"{bundle.manifest.name} ({'UNSIGNED' if sig.state == 'unsigned' else 'untrusted signer'})"
+
+
 class StatusLine(Static):
     DEFAULT_CSS = """
     StatusLine { height: 1; background: $panel; color: $text-muted; padding: 0 1; }

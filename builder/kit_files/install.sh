@@ -26,6 +26,11 @@ unset PIP_FIND_LINKS PIP_INDEX_URL PIP_EXTRA_INDEX_URL PIP_CONSTRAINT PIP_REQUIR
 
 EXTRAS="$("$PY" -c 'import json,sys; print(",".join(json.load(open(sys.argv[1]))["extras"]))' "$KIT/kit.json")"
 BUNDLE="$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["bundle"] or "")' "$KIT/kit.json")"
+# The name becomes a directory that may be moved or removed below: only a plain name is accepted.
+if [ -n "$BUNDLE" ] && ! [[ "$BUNDLE" =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ ]]; then
+  echo "install.sh: the kit's bundle name is not a plain name; refusing to install it (the kit is damaged or hostile)" >&2
+  exit 1
+fi
 WHEEL="$(ls "$KIT"/wheels/bastion-*.whl | head -n1)"
 SPEC="$WHEEL"
 [ -n "$EXTRAS" ] && SPEC="$WHEEL[$EXTRAS]"

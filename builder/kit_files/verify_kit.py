@@ -10,6 +10,7 @@ printed when the kit was made. Exit status 1 on any problem.
 import hashlib
 import json
 import platform
+import re
 import sys
 from pathlib import Path
 
@@ -31,6 +32,9 @@ def check(kit: Path) -> list:
     except (OSError, ValueError) as exc:
         return [f"{meta_path}: unreadable ({exc})"]
     problems = []
+    name = meta.get("bundle")
+    if name is not None and not (isinstance(name, str) and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", name)):
+        problems.append(f"kit.json: bundle name {name!r} is not a plain name (letters, digits, '.', '_', '-'); refused")
     here = {"python": "%d.%d" % sys.version_info[:2], "system": platform.system(), "machine": platform.machine()}
     for key, have in here.items():
         want = meta.get(key)
