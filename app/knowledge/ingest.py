@@ -103,6 +103,7 @@ def ingest(
     options: ChunkOptions | None = None,
     batch_size: int = BATCH,
     max_file_bytes: int | None = None,
+    follow_links: bool = False,
 ) -> IngestReport:
     """Sync `paths` (files or folders) into `kb`; returns what changed.
 
@@ -129,7 +130,7 @@ def ingest(
         if not root.exists():
             report.skipped.append((str(root), "does not exist"))
             continue
-        files.extend(iter_files(root))
+        files.extend(iter_files(root, follow_links=follow_links))  # links out of the tree only when asked
     files = list(dict.fromkeys(files))
     states = kb.file_states()
     seen = {source_of(f) for f in files}

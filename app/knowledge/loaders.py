@@ -182,6 +182,8 @@ def _json_text(text: str, path: Path) -> str:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise Skip(f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
+        except RecursionError:
+            raise Skip(_TOO_DEEP) from None
         records = data if isinstance(data, list) else [data]
     else:
         records = []
@@ -193,6 +195,8 @@ def _json_text(text: str, path: Path) -> str:
                 records.append(json.loads(line))
             except json.JSONDecodeError as exc:
                 raise Skip(f"invalid JSON on line {n}: {exc.msg}") from None
+            except RecursionError:
+                raise Skip(f"line {n}: {_TOO_DEEP}") from None
     lines = []
     for rec in records:
         if rec is None:
@@ -200,20 +204,34 @@ def _json_text(text: str, path: Path) -> str:
         elif isinstance(rec, dict) and isinstance(rec.get("text"), str):
             lines.append(" ".join(rec["text"].split()))
         else:
-            lines.append(json.dumps(rec, ensure_ascii=False))
+            try:
+                lines.append(json.dumps(rec, ensure_ascii=False))
+            except RecursionError:
+                raise Skip(_TOO_DEEP) from None
     return "\n".join(lines) + "\n"
 
 
-def iter_files(root: Path):
-    """Files under `root` (or root itself), skipping hidden and tool directories."""
+_TOO_DEEP = "JSON nested too deeply to index (hundreds of levels); flatten it"
+
+
+def iter_files(root: Path, *, follow_links: bool = False):
+    """Files under `root` (or root itself), skipping hidden and tool directories.
+
+    A symlink whose target lies outside `root` is skipped unless `follow_links`:
+    a folder of documents must not pull in /etc/passwd or ~/.ssh through a link.
+    """
     root = Path(root)
     if root.is_file():
         yield root
         return
+    real_root = root.resolve()
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).parts
         if any(p in SKIP_DIRS or p.startswith(".") for p in rel[:-1]):
             continue
         if path.name.startswith(".") or not path.is_file():
+            continue
+        if not follow_links and path.is_symlink() and not path.resolve().is_relative_to(real_root):
+            log.info("skipping %s: a link that leaves %s", path, root)
             continue
         yield path
