@@ -10,7 +10,10 @@ from app.settings import Settings
 
 
 def open_bundle(settings: Settings, *, verify: bool = True) -> Bundle:
-    return load_bundle(settings.bundle_path(), verify=verify)
+    """The configured bundle; with `verify`, its signer must be trusted (settings `trust`) and its files intact."""
+    from app.bundle.signing import TrustPolicy
+
+    return load_bundle(settings.bundle_path(), verify=verify, trust=TrustPolicy.from_settings(settings))
 
 
 def make_engine(settings: Settings, bundle: Bundle | None) -> ChatEngine:

@@ -129,6 +129,15 @@ class AnalysisSettings(_Section):
     """Files larger than this are skipped with a message."""
 
 
+class TrustSettings(_Section):
+    """Which bundle signers are trusted (see app/bundle/signing.py)."""
+
+    keys: list[str] = Field(default_factory=list)
+    """Trusted signer public keys: `ed25519:<base64>` lines or paths of `.pub` files (plus BASTION_HOME/keys/trusted/*.pub)."""
+    allow_unsigned: Flag = False
+    """Load bundles that are unsigned or signed by an unknown key (a warning is logged); altered ones are always refused."""
+
+
 class Settings(BaseSettings):
     """All of Bastion's settings."""
 
@@ -144,6 +153,7 @@ class Settings(BaseSettings):
     engine: EngineSettings = Field(default_factory=EngineSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
+    trust: TrustSettings = Field(default_factory=TrustSettings)
     keys: dict[str, str] = Field(default_factory=dict)
     """TUI key bindings to remap: action name -> key (e.g. `cancel = "escape"`)."""
 

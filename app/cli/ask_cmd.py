@@ -9,6 +9,8 @@ from typing import Optional
 
 import typer
 
+from app.terminal_text import printable
+
 
 def register(cli: typer.Typer) -> None:
     cli.command("ask")(ask)
@@ -38,9 +40,9 @@ def ask(
     else:
         typer.echo("")
         for line in result.get("source_lines", []):
-            typer.echo(line)
+            typer.echo(printable(line))
 
 
 def _print_piece(piece: str) -> None:
-    sys.stdout.write(piece)
+    sys.stdout.write(printable(piece))  # no escape sequences from documents or the model reach the terminal
     sys.stdout.flush()

@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from app.cli import analyze_cmd, ask_cmd, bundle_cmd, doctor_cmd, knowledge_cmd, serve_cmd
+from app.cli import analyze_cmd, ask_cmd, bundle_cmd, doctor_cmd, knowledge_cmd, serve_cmd, signing_cmd
 
 cli = typer.Typer(
     name="bastion",
@@ -38,7 +38,7 @@ def _root(
         open_tui()
 
 
-for _module in (ask_cmd, knowledge_cmd, analyze_cmd, bundle_cmd, serve_cmd, doctor_cmd):
+for _module in (ask_cmd, knowledge_cmd, analyze_cmd, bundle_cmd, serve_cmd, doctor_cmd, signing_cmd):
     _module.register(cli)
 
 

@@ -149,14 +149,10 @@ class LlamaEngine:
                 f"llama.cpp could not load {self.model_path}: {exc}",
                 hint="the file may be truncated or not a GGUF; run `bastion bundle verify`",
             ) from None
-        if self.config.chat_template:
-            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+        if self.config.chat_template:  # a bundle's template: rendered in a bounded child process
+            from app.bundle.chat_template import guarded_chat_handler
 
-            eos = llm.detokenize([llm.token_eos()]).decode("utf-8", "ignore")
-            bos = llm.detokenize([llm.token_bos()]).decode("utf-8", "ignore")
-            llm.chat_handler = Jinja2ChatFormatter(
-                template=self.config.chat_template, eos_token=eos, bos_token=bos
-            ).to_chat_handler()
+            llm.chat_handler = guarded_chat_handler(llm, self.config.chat_template)
         self.load_seconds = time.perf_counter() - t0
         log.info("loaded %s in %.2fs", self.model_path.name, self.load_seconds)
         return llm

@@ -158,7 +158,9 @@ class BastionApp(App[None]):
             return
         status = chat.status
         status.model = getattr(self.engine, "name", None) or "no model"
-        status.bundle = self.bundle.manifest.name if self.bundle is not None else "–"
+        from app.tui.status_line import bundle_label
+
+        status.bundle = bundle_label(self.bundle)  # name and signer
         if not chat.busy:
             status.state = self.engine_state
 
