@@ -94,7 +94,7 @@ def test_low_confidence_model_finding_does_not_move_the_label():
     rep = _report()[0]
     assert rep.label == "critical"
     solo = Report(code=CODE, language="python", findings=[rep.findings[1]], engines_ran=["semgrep"]).settle()
-    assert solo.label == "safe" and "low-confidence model-only" in solo.safe_reason
+    assert solo.label == "safe" and "model-only suggestion" in solo.safe_reason
 
 
 def test_text_and_markdown_are_honest_about_sources():
