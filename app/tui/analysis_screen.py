@@ -150,8 +150,8 @@ class AnalysisScreen(Screen):
         self.report = report
         box = self.query_one("#findings", VerticalScroll)
         await box.remove_children(RiskCard)
-        if report.status == "skipped":
-            summary = "Skipped: " + "; ".join(report.notes)
+        if report.status != "analysed":  # skipped, unsupported (never a safe verdict) or error
+            summary = f"{report.status.capitalize()}: " + "; ".join(report.errors or report.notes)
         elif report.label == "safe":
             summary = f"SAFE — {report.safe_reason or 'no finding'}"
         else:
