@@ -94,6 +94,7 @@ def search_cmd(
     """Show the ranked chunks a question retrieves, with scores and sources."""
     from app.errors import BastionError
     from app.knowledge import Retriever, open_knowledge
+    from app.terminal_text import printable
 
     if mode not in ("hybrid", "dense", "lexical"):
         raise BastionError(f"--mode {mode!r} is not one of hybrid, dense, lexical", hint="use --mode hybrid")
@@ -118,8 +119,8 @@ def search_cmd(
     for n, h in enumerate(hits, 1):
         dense = f"{h.dense:.2f}" if h.dense is not None else "-"
         lex = f"{h.lexical:.1f}" if h.lexical is not None else "-"
-        typer.echo(f"[{n}] {h.score:.3f}  {h.label()}  [{h.kb}; cos {dense}, bm25 {lex}; {'+'.join(h.found_by)}]")
-        snippet = " ".join(h.text.split())
+        typer.echo(f"[{n}] {h.score:.3f}  {printable(h.label())}  [{h.kb}; cos {dense}, bm25 {lex}; {'+'.join(h.found_by)}]")
+        snippet = " ".join(printable(h.text).split())  # document text: no terminal escapes
         typer.echo(f"     {snippet[:240]}{'…' if len(snippet) > 240 else ''}")
 
 
@@ -137,6 +138,9 @@ def kb_list(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")
         typer.echo("No knowledge bases yet: add documents with `bastion ingest PATH [--kb NAME]`.")
         return
     for i in infos:
+        if i.error:  # listed so it can be removed; skipped by search and ask
+            typer.echo(f"{i.name}\t{i.error}; skipped (remove it with `bastion kb remove {i.name}`)\t{i.location}")
+            continue
         typer.echo(f"{i.name}\t{i.files} files\t{i.chunks} chunks\tembedder {i.embedder[:12]}\t{i.location}")
 
 
