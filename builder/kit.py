@@ -123,9 +123,10 @@ def make_kit(
     progress("checking the wheels install with no index")
     _check_offline_resolves(wheels, python=python, extras=extras)
 
-    bundle_name = None
+    bundle_name = signer = None
     if with_bundle:
         bundle_name = _add_bundle(out, bundle, progress)
+        signer = _bundle_signer(Path(bundle).expanduser() if bundle else None)
 
     _write_scripts(out)
     meta = {
@@ -134,6 +135,7 @@ def make_kit(
         "bastion_version": _wheel_version(wheels, "bastion"),
         "extras": extras,
         "bundle": bundle_name,
+        "bundle_signer": signer,
         "cmake_args": os.environ.get("CMAKE_ARGS") or SAFE_CMAKE_ARGS,
         **target,
     }
@@ -253,6 +255,20 @@ def _add_bundle(out: Path, bundle: Path | None, progress: Progress) -> str:
     progress(f"packing bundle {name!r} from {src}")
     pack(src, out / "bundle" / f"{name}.tar")
     return name
+
+
+def _bundle_signer(bundle: Path | None) -> str | None:
+    """The public key that signed the bundle, for install.sh to trust (kit.json, and so the kit fingerprint, covers it)."""
+    from app import paths
+    from app.bundle.signing import TrustPolicy, check_signature, public_key_line
+
+    src = bundle or paths.starter_bundle_dir()
+    status = check_signature(src, TrustPolicy.default())
+    if not status.ok:
+        log.warning("bundle %s is %s: the laptop will refuse it until its signer is trusted", src, status.describe())
+        return None
+    key, label = TrustPolicy.default().keys[status.key_id]
+    return public_key_line(key, re.sub(r"[^A-Za-z0-9._-]", "-", label)[:64])
 
 
 def _write_scripts(out: Path) -> None:

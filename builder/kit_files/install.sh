@@ -31,6 +31,11 @@ if [ -n "$BUNDLE" ] && ! [[ "$BUNDLE" =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ ]]; t
   echo "install.sh: the kit's bundle name is not a plain name; refusing to install it (the kit is damaged or hostile)" >&2
   exit 1
 fi
+SIGNER="$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1])).get("bundle_signer") or "")' "$KIT/kit.json")"
+if [ -n "$SIGNER" ] && ! [[ "$SIGNER" =~ ^ed25519:[A-Za-z0-9+/]{43}=( [A-Za-z0-9._-]{1,64})?$ ]]; then
+  echo "install.sh: kit.json names a bundle signer that is not an Ed25519 public key; refusing" >&2
+  exit 1
+fi
 WHEEL="$(ls "$KIT"/wheels/bastion-*.whl | head -n1)"
 SPEC="$WHEEL"
 [ -n "$EXTRAS" ] && SPEC="$WHEEL[$EXTRAS]"
@@ -46,6 +51,12 @@ if [ -n "$BIN_DIR" ]; then
   mkdir -p "$BIN_DIR"
   ln -sf "$PREFIX/bin/bastion" "$BIN_DIR/bastion"
   say "linked $BIN_DIR/bastion"
+fi
+
+if [ -n "$SIGNER" ]; then
+  # kit.json is covered by the kit fingerprint printed above: trusting its signer is trusting this kit.
+  say "trusting the bundle signer ${SIGNER%% *} named in kit.json"
+  "$PREFIX/bin/bastion" bundle trust "$SIGNER" --name "kit-$BUNDLE" >/dev/null
 fi
 
 if [ -n "$BUNDLE" ]; then

@@ -141,27 +141,49 @@ def test_not_enough_free_space_is_known_before_writing(tiny_bundle, tmp_path, mo
 # -- the offline kit's install.sh --------------------------------------------------------
 
 
-def test_kit_refuses_a_hostile_bundle_name(tmp_path):
-    import builder
-    from builder.kit import BUNDLE_NAME
+def _fake_kit(tmp_path: Path, meta: dict) -> subprocess.CompletedProcess:
+    """A kit with the real install.sh and verify_kit.py and the given kit.json; install.sh run on it."""
+    import hashlib
 
-    for bad in ("../../home", "a/b", "-rf", ".hidden", "x" * 80, "a b", ""):
-        assert not BUNDLE_NAME.fullmatch(bad)
+    import builder
+
     kit = tmp_path / "kit"
     kit.mkdir()
     files = Path(builder.__file__).parent / "kit_files"
     for name in ("install.sh", "verify_kit.py"):
         (kit / name).write_bytes((files / name).read_bytes())
+    meta["files"] = [{"path": n, "size": (kit / n).stat().st_size, "sha256": hashlib.sha256((kit / n).read_bytes()).hexdigest()}
+                     for n in ("install.sh", "verify_kit.py")]
+    (kit / "kit.json").write_text(json.dumps({"extras": [], **meta}))
+    return subprocess.run(["bash", str(kit / "install.sh")], capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "BASTION_PREFIX": str(tmp_path / "venv"),
+                               "BASTION_BIN": "", "BASTION_HOME": str(tmp_path / "home")})
+
+
+def test_kit_refuses_a_hostile_bundle_name(tmp_path):
+    from builder.kit import BUNDLE_NAME
+
+    for bad in ("../../home", "a/b", "-rf", ".hidden", "x" * 80, "a b", ""):
+        assert not BUNDLE_NAME.fullmatch(bad)
     victim = tmp_path / "victim"
     victim.mkdir()
     (victim / "keep.txt").write_text("precious")
-    import hashlib
-
-    listed = [{"path": n, "size": (kit / n).stat().st_size, "sha256": hashlib.sha256((kit / n).read_bytes()).hexdigest()}
-              for n in ("install.sh", "verify_kit.py")]
-    (kit / "kit.json").write_text(json.dumps({"bundle": "../../../../" + str(victim), "extras": [], "files": listed}))
-    r = subprocess.run(["bash", str(kit / "install.sh")], capture_output=True, text=True, timeout=60,
-                       env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "BASTION_PREFIX": str(tmp_path / "venv"),
-                            "BASTION_BIN": "", "BASTION_HOME": str(tmp_path / "home")})
+    r = _fake_kit(tmp_path, {"bundle": "../../../../" + str(victim)})
     assert r.returncode != 0 and "not a plain name" in (r.stdout + r.stderr)
     assert (victim / "keep.txt").read_text() == "precious" and not (tmp_path / "venv").exists()
+
+
+def test_kit_refuses_a_hostile_signer_line(tmp_path):
+    r = _fake_kit(tmp_path, {"bundle": None, "bundle_signer": "ed25519:AAAA $(touch /tmp/pwned) x"})
+    assert r.returncode != 0 and "not an Ed25519 public key" in r.stderr
+    assert not (tmp_path / "venv").exists()
+
+
+def test_kit_records_the_bundle_signer_for_the_laptop(tiny_bundle):
+    import re
+
+    from builder.kit import _bundle_signer
+
+    line = _bundle_signer(tiny_bundle)
+    assert re.fullmatch(r"ed25519:[A-Za-z0-9+/]{43}=( [A-Za-z0-9._-]{1,64})?", line)
+    assert line.endswith(" test-session")
