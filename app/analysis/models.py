@@ -119,10 +119,14 @@ class Report(BaseModel):
 
     def settle(self) -> "Report":
         """Compute the overall label and safe_reason from the findings; returns self."""
+        self.errors = list(dict.fromkeys(self.errors))
+        self.notes = list(dict.fromkeys(self.notes))
+        counted = [f for f in self.findings if f.counted]
+        if self.status == "analysed" and self.errors and not counted:
+            self.status = "error"  # an engine failed and nothing was found: that is not a safe verdict
         if self.status != "analysed":
             self.label, self.safe_reason = None, None
             return self
-        counted = [f for f in self.findings if f.counted]
         if counted:
             self.label = max((f.label for f in counted), key=label_rank)
             self.safe_reason = None
