@@ -49,7 +49,11 @@ def run_app(app: Any, **run_kwargs: Any) -> int:
         if report.strip():  # Textual printed something without failing: keep it visible
             sys.stderr.write(report)
         return 0
-    path = write_crash_log("\n".join(t for t in (report, crash or "") if t.strip()))
+    details = "\n".join(t for t in (report, crash or "") if t.strip())
+    secret = getattr(getattr(getattr(app, "settings", None), "engine", None), "remote_api_key", None)
+    if secret:  # the traceback shows local variables; the API key is not for a log file
+        details = details.replace(secret, "***")
+    path = write_crash_log(details)
     print(f"Bastion stopped after an unexpected error; details are in {path} "
           "(your conversations and unsent message are saved).", file=sys.stderr)
     return rc or 1
@@ -73,7 +77,9 @@ def write_crash_log(details: str) -> Path:
         path = logs_dir() / f"crash-{stamp}-{n}.log"
     header = (f"Bastion crash at {time.strftime('%Y-%m-%d %H:%M:%S %z')}\n"
               f"bastion {ver('bastion')}, textual {ver('textual')}, python {platform.python_version()}, "
-              f"{platform.platform()}\n\n")
+              f"{platform.platform()}\n"
+              "The traceback below shows local variables, which may include text you typed: "
+              "read it before sharing it.\n\n")
     try:
         from app.atomic import write_text
 

@@ -13,7 +13,8 @@ from app.settings import Settings
 def _app():
     from app.tui.app import make_app
 
-    return make_app(Settings(bundle=Path("/srv/bastion/bundles/starter")), open_bundle=False, cursor_blink=False)
+    return make_app(Settings(bundle=Path("/srv/bastion/bundles/starter"), engine={"remote_api_key": "sk-SECRET-1234"}),
+                    open_bundle=False, cursor_blink=False)
 
 
 def _seed() -> tuple[History, int, list[tuple[str, str]]]:
@@ -48,6 +49,7 @@ def test_exception_in_a_handler_is_a_crash_log_and_exit_1(bastion_home, monkeypa
     assert len(logs) == 1
     text = logs[0].read_text()
     assert "RuntimeError" in text and "injected fault in a widget handler" in text and "broken_show" in text
+    assert "sk-SECRET-1234" not in text
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and str(logs[0]) in err[0] and "Traceback" not in err[0], err
     # The history database is intact and holds what it held.
