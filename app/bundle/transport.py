@@ -10,10 +10,11 @@ nothing behind. Members are written by this module, never by
 names are accepted (no `..`, absolute paths, links or device files).
 
 Before tarfile parses anything, `targuard.check_headers` bounds the PAX
-headers (CVE-2024-6232). The manifest must be the first member; every later
-member must be listed in it with the recorded size *before* a byte of it is
-written, so an archive cannot write more than its manifest declares, and the
-free space at the target is checked against that total first.
+headers (CVE-2024-6232). Unpacking first reads only the manifest (a pass that
+writes nothing); then every member must be listed in it with the recorded size
+*before* a byte of it is written, so an archive cannot write more than its
+manifest declares, and the free space at the target is checked against that
+total first.
 """
 
 from __future__ import annotations
@@ -200,13 +201,23 @@ def _scan(archive: Path, *, sink: Callable[[str], BinaryIO] | None, dest: Path |
         scan.problems.append(f"{archive}: not a readable tar archive ({exc})")
         return scan
     try:
+        if sink is not None:  # unpacking: know the manifest (and so every allowed name and size) before writing
+            tar.close()
+            _prepass(archive, scan)
+            if scan.problems or scan.manifest is None:
+                if scan.manifest is None and not scan.problems:
+                    scan.problems.append(f"{archive}: no {MANIFEST_NAME} inside; it is not a packed bundle")
+                return scan
+            tar = tarfile.open(archive, "r:*")
         with tar:
             for info in tar:
                 _take(tar, info, scan, sink)
                 if scan.stop_early and scan.problems:
                     raise _Stop
             end = tar.offset
-        if not _compressed(archive) and archive.stat().st_size < end + 2 * tarfile.BLOCKSIZE:
+        # tar pads to whole records (10240 bytes) after the two zero blocks that end it; a shorter file was cut.
+        padded = -(-(end + 2 * tarfile.BLOCKSIZE) // tarfile.RECORDSIZE) * tarfile.RECORDSIZE
+        if not _compressed(archive) and archive.stat().st_size < padded:
             scan.problems.append(f"{archive}: archive is truncated (it stops before the end-of-archive marker)")
     except _Stop:
         pass
@@ -214,6 +225,21 @@ def _scan(archive: Path, *, sink: Callable[[str], BinaryIO] | None, dest: Path |
         # tarfile reports a cut-off archive as ReadError/EOFError; zlib as OSError.
         scan.problems.append(f"{archive}: archive is truncated or corrupt ({exc.__class__.__name__}: {exc})")
     return scan
+
+
+def _prepass(archive: Path, scan: _Scan) -> None:
+    """Read only the manifest (other members' data is skipped, never written), then check the free space."""
+    with tarfile.open(archive, "r:*") as tar:
+        for info in tar:
+            if safe_member_name(info.name) != MANIFEST_NAME or not info.isreg():
+                continue
+            if info.size > _MAX_MANIFEST:
+                scan.problems.append(f"member {MANIFEST_NAME!r}: {info.size} bytes, over the {_MAX_MANIFEST}-byte limit; refused")
+                return
+            scan.manifest_raw = tar.extractfile(info).read()
+            break
+    if scan.manifest_raw is not None:
+        _read_manifest(scan)
 
 
 def _compressed(archive: Path) -> bool:
@@ -277,27 +303,26 @@ def _take(tar: tarfile.TarFile, info: tarfile.TarInfo, scan: _Scan, sink: Callab
         raise EOFError(f"member {rel!r} ends after {n} of {info.size} bytes")
     scan.digests[rel] = (h.hexdigest(), n)
     if rel == MANIFEST_NAME:
-        scan.manifest_raw = bytes(buf)
-        _read_manifest(scan)
+        if scan.manifest is not None and bytes(buf) != scan.manifest_raw:
+            scan.problems.append(f"{MANIFEST_NAME} changed while the archive was read; refused")
+        elif scan.manifest is None:
+            scan.manifest_raw = bytes(buf)
+            _read_manifest(scan)
 
 
 def _admit(rel: str, info: tarfile.TarInfo, scan: _Scan) -> bool:
     """May this member be read (and written)? Decided from its header alone, before any data."""
     if rel == MANIFEST_NAME:
-        if scan.digests:
-            scan.problems.append(f"member {rel!r}: {MANIFEST_NAME} must be the first member; refused")
-            return False
         if info.size > _MAX_MANIFEST:
             scan.problems.append(f"member {rel!r}: {info.size} bytes, over the {_MAX_MANIFEST}-byte limit; refused")
             return False
         return True
-    if scan.manifest is None:
-        scan.problems.append(f"member {rel!r}: comes before {MANIFEST_NAME} (which must be first); refused")
-        return False
     if rel == SIGNATURE_NAME:
         if info.size > _MAX_SIGNATURE:
             scan.problems.append(f"member {rel!r}: {info.size} bytes, over the {_MAX_SIGNATURE}-byte limit; refused")
             return False
+        return True
+    if scan.manifest is None:  # verifying, manifest not read yet: hash it now, judge it at the end
         return True
     comp = scan.manifest.component(rel)
     if comp is None:
@@ -316,7 +341,7 @@ def _read_manifest(scan: _Scan) -> None:
     except (ValueError, UnicodeDecodeError) as exc:
         scan.problems.append(f"{MANIFEST_NAME} inside is damaged ({str(exc).splitlines()[0]})")
         return
-    if scan.dest is not None:
+    if scan.dest is not None and scan.manifest is not None:
         need = sum(c.size for c in scan.manifest.components)
         free = shutil.disk_usage(scan.dest).free
         if need > free:
