@@ -20,8 +20,18 @@ def addressing_lines(code: str) -> list[int]:
     return [i for i, line in enumerate(code.splitlines(), 1) if _ADDRESSING.search(line)]
 
 
+# Chat-template control tokens (ChatML, Llama, Mistral, Gemma, Phi ...). Code under review is data: a
+# `<|im_start|>` in a string literal must not reach the model as a real turn boundary.
+_CONTROL = re.compile(r"<\|[A-Za-z0-9_:.\-]{1,40}\|>|\[/?INST\]|<</?SYS>>|</?s>|<(start|end)_of_turn>|<\|?(bos|eos)\|?>")
+
+
+def defang(text: str) -> str:
+    """Break chat control tokens apart with a visible middle dot so no tokenizer reads them as control."""
+    return _CONTROL.sub(lambda m: m.group(0)[0] + "\u00b7" + m.group(0)[1:], text)
+
+
 def fence(code: str, *, first_line: int = 1) -> tuple[str, str]:
-    """Number the lines and wrap them in a random, unguessable fence; returns (text, tag)."""
+    """Number the lines (control tokens defanged) and wrap them in a random, unguessable fence; returns (text, tag)."""
     tag = f"CODE-{secrets.token_hex(4)}"
-    numbered = "\n".join(f"{n:4d}| {line}" for n, line in enumerate(code.splitlines(), first_line))
+    numbered = "\n".join(f"{n:4d}| {defang(line)}" for n, line in enumerate(code.splitlines(), first_line))
     return f"<<<{tag}\n{numbered}\n{tag}>>>", tag
