@@ -40,7 +40,9 @@ class ServeLimits:
     max_embedding_chars: int = 32_000
     """Longest single embedding input, in characters."""
     allowed_hosts: list[str] = field(default_factory=lambda: list(LOOPBACK_NAMES))
-    """Host names a request may address (the Host and Origin headers); `*` allows any."""
+    """Host names a request may address (the Host header); `*` allows any."""
+    allowed_origins: list[str] | None = None
+    """Hosts a browser page may call from (the Origin header); None: the allowed hosts, never `*` by default."""
 
 
 def host_of(value: str) -> str:
@@ -64,6 +66,18 @@ def allowed_hosts_for(bind_host: str, extra: list[str] | None = None) -> list[st
     return list(dict.fromkeys(hosts))
 
 
+def front_door_policy(limits: ServeLimits, bind_host: str, extra: list[str] | None, *, api_key: bool) -> None:
+    """Set who may call: DNS rebinding matters to a server that trusts its network position (no key).
+
+    Without a key (loopback only) the Host must be a loopback name or one the user allowed. With a
+    key, any Host is accepted unless `--allow-host` names some (clients reach a team server by many
+    names), but a browser Origin must still be loopback, the bound address or an allowed host.
+    """
+    hosts = allowed_hosts_for(bind_host, extra)
+    limits.allowed_origins = [h for h in hosts if h != "*"] if "*" not in hosts else ["*"]
+    limits.allowed_hosts = hosts if (not api_key or extra) else ["*"]
+
+
 class FrontDoor:
     """ASGI middleware: host/origin check, body cap, access log."""
 
@@ -71,11 +85,15 @@ class FrontDoor:
         self.app = app
         self.limits = limits
         self.allowed = {h.lower() for h in limits.allowed_hosts}
+        origins = limits.allowed_origins if limits.allowed_origins is not None else \
+            [h for h in limits.allowed_hosts if h != "*"] or list(LOOPBACK_NAMES)
+        self.origins = {h.lower() for h in origins}
 
-    def _host_ok(self, value: str | None) -> bool:
-        if "*" in self.allowed:
+    @staticmethod
+    def _ok(value: str | None, allowed: set[str]) -> bool:
+        if "*" in allowed:
             return True
-        return value is not None and host_of(value) in self.allowed
+        return value is not None and host_of(value) in allowed
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -96,10 +114,10 @@ class FrontDoor:
 
     async def _handle(self, scope, receive, send):
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        if not self._host_ok(headers.get("host")):
+        if not self._ok(headers.get("host"), self.allowed):
             return await _refuse(send, 403, "Host header is not an allowed host name for this server "
                                             "(add it with `bastion serve --allow-host`)", "forbidden")
-        if "origin" in headers and not self._host_ok(headers["origin"]):
+        if "origin" in headers and not self._ok(headers["origin"], self.origins):
             return await _refuse(send, 403, "cross-origin requests from this Origin are not allowed", "forbidden")
         cap = self.limits.max_body_bytes
         length = headers.get("content-length")

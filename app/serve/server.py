@@ -8,7 +8,7 @@ from typing import Any
 
 from app.errors import ConfigError
 from app.serve.api import ServeState, make_api
-from app.serve.guard import ServeLimits, allowed_hosts_for
+from app.serve.guard import ServeLimits, front_door_policy
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def serve(settings: Any, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, 
 
     check_bind(host, api_key)
     limits = limits or ServeLimits()
-    limits.allowed_hosts = allowed_hosts_for(host, allow_hosts)
+    front_door_policy(limits, host, allow_hosts, api_key=bool(api_key))
     log_requests(access_log)
     state = build_state(settings, api_key=api_key, max_pending=max_pending, limits=limits)
     if on_ready:

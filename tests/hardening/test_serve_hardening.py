@@ -184,3 +184,21 @@ def test_api_paths_are_relative(tmp_path):
     assert public_path("/home/alice/secret-project/docs/sub/b.md", roots["notes"]) == "sub/b.md"
     assert public_path("/etc/elsewhere/c.md", roots["notes"]) == "c.md"
     assert public_path("cwe/cwe-89.md", None) == "cwe/cwe-89.md"
+
+
+def test_keyed_team_server_accepts_any_host_but_not_foreign_origins():
+    from app.serve.guard import FrontDoor, front_door_policy
+
+    keyless = ServeLimits()
+    front_door_policy(keyless, "127.0.0.1", None, api_key=False)
+    assert "*" not in keyless.allowed_hosts
+    team = ServeLimits()
+    front_door_policy(team, "0.0.0.0", None, api_key=True)
+    door = FrontDoor(None, team)
+    assert door._ok("bastion.corp.example:8088", door.allowed)
+    assert not door._ok("https://attacker.example", door.origins)
+    named = ServeLimits()
+    front_door_policy(named, "0.0.0.0", ["bastion.corp.example"], api_key=True)
+    door = FrontDoor(None, named)
+    assert door._ok("bastion.corp.example", door.allowed) and not door._ok("other.example", door.allowed)
+    assert door._ok("https://bastion.corp.example", door.origins)
