@@ -35,8 +35,10 @@ def check_bind(host: str, api_key: str | None) -> None:
             f"refusing to serve on {host!r} without an API key: anyone who can reach this machine could use it",
             hint="pass --api-key (or set BASTION_SERVE_API_KEY), or bind to 127.0.0.1",
         )
-    if len(api_key) < 12 or len(set(api_key)) < 6:
-        raise ConfigError("the API key is too short or too repetitive (12+ characters, 6+ different ones)",
+    if len(api_key) < 12:
+        raise ConfigError("the API key is shorter than 12 characters", hint="use a long random key, e.g. `openssl rand -hex 24`")
+    if len(set(api_key)) < 6:
+        raise ConfigError("the API key is too repetitive (fewer than 6 different characters)",
                           hint="use a long random key, e.g. `openssl rand -hex 24`")
 
 
