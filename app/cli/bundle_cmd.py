@@ -41,6 +41,7 @@ def info(
     emb = d["embedder"]
     typer.echo(f"  embedder:    {emb['path']} dim {emb['dim']} ({emb['fingerprint'][:12]})" if emb else "  embedder:    none")
     typer.echo(f"  index:       {d['index'] or 'none'}")
+    typer.echo(f"  signer:      {d['signature']}")
     typer.echo(f"  components:  {d['components']} files, {d['size_bytes'] / 1e6:.1f} MB")
     for k, v in d["tools"].items():
         typer.echo(f"  tool:        {k} {v}")
@@ -62,10 +63,18 @@ def verify(
         from app.bundle.transport import verify_archive
 
         problems = verify_archive(target)
+        signature = "carried inside; checked when the bundle is loaded"
     else:
+        from app.bundle.signing import TrustPolicy, check_signature
+
         problems = verify_bundle(target, full=True)
+        status = check_signature(target, TrustPolicy.default())
+        signature = status.describe()
+        if status.state == "invalid":  # altered after signing: not "unsigned", tampered
+            problems.append(f"{target}: {signature}")
     if as_json:
-        typer.echo(json.dumps({"path": str(target), "ok": not problems, "problems": problems}, indent=2))
+        typer.echo(json.dumps({"path": str(target), "ok": not problems, "problems": problems, "signature": signature},
+                              indent=2))
         if problems:
             raise typer.Exit(1)
         return
@@ -73,7 +82,7 @@ def verify(
         for p in problems:
             typer.echo(f"  FAIL {p}", err=True)
         raise BundleError(f"{target}: {len(problems)} problem(s) found", hint="copy the bundle again or rebuild it")
-    typer.echo(f"OK {target}: every component matches its sha256")
+    typer.echo(f"OK {target}: every component matches its sha256; {signature}")
 
 
 @bundle_app.command("pack")
