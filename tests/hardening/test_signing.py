@@ -134,3 +134,34 @@ def test_doctor_flags_unknown_signer(tiny_bundle, monkeypatch, bastion_home):
 def test_damaged_signature_file_is_invalid(tiny_bundle):
     (tiny_bundle / SIGNATURE_NAME).write_text('{"payload": "!!", "signatures": [')
     assert check_signature(tiny_bundle, TrustPolicy.build()).state == "invalid"
+
+
+def test_cli_shows_signer_and_fails_a_tampered_bundle(tiny_bundle, tmp_path):
+    from typer.testing import CliRunner
+
+    from app.cli.main import cli
+
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["bundle", "verify", str(tiny_bundle)])
+    assert ok.exit_code == 0 and "signed by test-session" in ok.output
+    assert "signed by test-session" in runner.invoke(cli, ["bundle", "info", str(tiny_bundle)]).output
+    (tiny_bundle / "llm.gguf").write_bytes(b"GGUF evil" * 100)
+    _rehash(tiny_bundle, "llm.gguf")
+    bad = runner.invoke(cli, ["bundle", "verify", str(tiny_bundle)])
+    assert bad.exit_code == 1 and "changed after it was signed" in bad.output
+    assert runner.invoke(cli, ["bundle", "signer", str(tiny_bundle)]).exit_code == 1
+
+
+def test_cli_keygen_sign_trust(tmp_path):
+    from typer.testing import CliRunner
+
+    from app.cli.main import cli
+
+    runner = CliRunner()
+    root = make_bundle(tmp_path / "org", sign=False)
+    assert runner.invoke(cli, ["bundle", "keygen", str(tmp_path / "org.pem"), "--label", "acme"]).exit_code == 0
+    assert runner.invoke(cli, ["bundle", "sign", str(root), "--key", str(tmp_path / "org.pem")]).exit_code == 0
+    assert runner.invoke(cli, ["bundle", "signer", str(root)]).exit_code == 1  # not trusted yet
+    r = runner.invoke(cli, ["bundle", "trust", str(tmp_path / "org.pem.pub"), "--name", "acme"])
+    assert r.exit_code == 0, r.output
+    assert load_bundle(root).signature.signer == "acme"
