@@ -63,8 +63,12 @@ def verify(items: list[tuple[str, str, str | None, list[Finding], Finding]]) -> 
 
 
 _PASSWORD = re.compile(r"passw|\bpwd\b|passphrase|\bpin\b|credential", re.I)
+_KEYED = re.compile(r"secret|api_?key|\bkey\b|signature|\bsign\w*|\bmac\b|\bhmac\b|token", re.I)
 _STRONG_KDF = re.compile(r"argon2|bcrypt|scrypt|pbkdf2|passlib|make_password|PasswordHasher|password_hash\(", re.I)
 _PLACEHOLDER = re.compile(r"""(['"][^'"]*(\?|%s|%\(\w+\)s|:\w+|\$\d)[^'"]*['"]\s*,)|\.(filter|filter_by|get)\(|\bparams\s*=""")
+
+
+CONTEXT = 5  # lines above and below the flagged ones that tell what a hash is for
 
 
 def _policy(cwe: str, flagged: str, added: str) -> str:
@@ -73,6 +77,8 @@ def _policy(cwe: str, flagged: str, added: str) -> str:
     if cwe in ("CWE-327", "CWE-328", "CWE-916", "CWE-759", "CWE-760") and _PASSWORD.search(flagged):
         if not _STRONG_KDF.search(added):
             return "a password needs a slow, salted hash (argon2, bcrypt, scrypt or PBKDF2); the patch does not use one"
+    if cwe in ("CWE-327", "CWE-328") and _KEYED.search(flagged) and not re.search(r"\bhmac\b|HMAC|Mac\.getInstance", added):
+        return "a hash over a secret (a signature or MAC) needs HMAC (hmac.new / Mac.getInstance), not a bare hash"
     if cwe == "CWE-347":
         if "algorithms" not in low or re.search(r"verify\s*=\s*false|verify_signature['\"]?\s*:\s*false", low):
             return "JWT decoding needs signature verification on and pinned algorithms (algorithms=[...]) with the key"
@@ -98,7 +104,8 @@ def _judge(f: Finding, lang: str, before: Counter, after_findings: list[Finding]
     end = f.evidence[0].end_line if f.evidence else f.line
     flagged_calls = set(_CALL.findall("\n".join(original.splitlines()[max(0, f.line - 1) : max(f.line, end)]))) - _KEYWORDS
     added = "\n".join(l[1:] for l in f.fix.diff.splitlines() if l.startswith("+") and not l.startswith("+++"))
-    flagged = "\n".join(original.splitlines()[max(0, f.line - 1) : max(f.line, end)])
+    # what the flagged code is for shows in the lines around it (the function's signature, the next use)
+    flagged = "\n".join(original.splitlines()[max(0, f.line - 1 - CONTEXT) : max(f.line, end) + CONTEXT])
     why_not = _policy(f.risk.cwe_id, flagged, added) if f.fix.diff else ""
     if why_not:
         ok = False

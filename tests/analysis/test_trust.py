@@ -243,6 +243,10 @@ def test_md5_to_sha256_is_not_verified_for_a_password_but_is_for_a_checksum():
     f = next(f for f in pw.findings if f.fix.author == "rule")
     assert "sha256" in f.fix.code and not f.fix.verified and f.fix.state == "proposed"
     assert any("argon2" in n for n in f.fix.notes), f.fix.notes
+    mac = analyze_code("import hashlib\n\ndef sign(api_secret, body):\n    h = hashlib.sha1()\n    h.update(api_secret)\n"
+                       "    h.update(body)\n    return h.hexdigest()\n", use_model=False)
+    m = next(f for f in mac.findings if f.fix.author == "rule")
+    assert not m.fix.verified and any("HMAC" in n for n in m.fix.notes), m.fix.notes
     ck = analyze_code("import hashlib\n\ndef etag(body):\n    return hashlib.md5(body).hexdigest()\n", use_model=False)
     g = next(f for f in ck.findings if f.fix.author == "rule")
     assert g.fix.verified and g.fix.state == "verified", g.fix.notes
