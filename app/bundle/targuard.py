@@ -113,6 +113,8 @@ def check_headers(archive: Path) -> None:
                 _skip(fh, -size % BLOCK)
                 if kind in (b"x", b"g"):
                     records = parse_pax(data)
+                    if any(k.startswith(b"GNU.sparse") for k in records):
+                        raise TarHeaderError("GNU sparse PAX records; refused")
                     if kind == b"x" and b"size" in records:
                         if not records[b"size"].isdigit():
                             raise TarHeaderError("PAX size is not a number")
