@@ -87,6 +87,7 @@ class ChatScreen(Screen):
         # Focus the message box now, synchronously: keys typed while the app starts are queued
         # and reach whatever has focus when they are processed, which must be this box.
         box = self.query_one(ChatInput)
+        box.cursor_blink = self.app.cursor_blink  # before the focus starts a blink (snapshots want none)
         self.set_focus(box)
         box.move_cursor(box.document.end)
         self.app.chat_screen = self
