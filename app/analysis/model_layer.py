@@ -166,7 +166,8 @@ def _apply(f: Finding, r: dict, code: str) -> None:
         f.model_reason = reason
         if verdict == "confirm":
             f.source = "both"
-            f.confidence = round(min(0.97, f.confidence + 0.03), 2)
+            if f.counted:  # a confirmation ranks; it never lifts an uncounted finding over the floor
+                f.confidence = round(min(0.97, f.confidence + 0.03), 2)
         # a dispute is a note with its reason: the rule's label and confidence stand
     expl = str(r.get("explanation", "")).strip()
     ok, _why = quality.explanation_ok(expl, cwe=f.risk.cwe_id, snippet=f.evidence[0].snippet if f.evidence else "")
