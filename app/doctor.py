@@ -104,6 +104,26 @@ def run_doctor(settings: Settings, *, probe: bool = True) -> list[Check]:
                         {"state": sig.state, "key_id": sig.key_id, "signer": sig.signer}))
     for problem in policy.problems:
         checks.append(Check("trusted keys", False, problem))
+    checks.append(hardware_fit(bundle))
     if probe:
         checks.append(probe_engine(bundle.llm_path))
     return checks
+
+
+def hardware_fit(bundle) -> Check:
+    """Suggested n_ctx / threads / GPU layers for the bundle's model on this machine (app.llm.fit)."""
+    from app.errors import BastionError
+    from app.llm.fit import ModelShape, suggest
+
+    shape = ModelShape.from_metrics(bundle.manifest.metrics)
+    if shape is None:
+        from app.llm.gguf_check import check_gguf
+
+        try:
+            shape = ModelShape.from_gguf(check_gguf(bundle.llm_path))
+        except BastionError as exc:
+            return Check("fit", False, str(exc).splitlines()[0])
+    fit = suggest(shape)
+    return Check("fit", fit.fits, f"suggested {fit.line()} for {shape.model_bytes / 1e9:.2f} GB of weights, "
+                 f"{fit.memory_bytes / 2**30:.1f} GiB available", {"n_ctx": fit.n_ctx, "n_threads": fit.n_threads,
+                                                                    "n_gpu_layers": fit.n_gpu_layers})

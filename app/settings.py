@@ -149,7 +149,7 @@ class Settings(BaseSettings):
     )
 
     bundle: Path | None = None
-    """Bundle directory; empty means the starter bundle under BASTION_HOME."""
+    """Bundle name (under BASTION_HOME/bundles) or directory; empty means the starter bundle."""
     engine: EngineSettings = Field(default_factory=EngineSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
@@ -169,8 +169,10 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, _TomlFile(settings_cls, paths.config_file()))
 
     def bundle_path(self) -> Path:
-        """The bundle to open: the configured one, else the starter bundle."""
-        return Path(self.bundle).expanduser() if self.bundle else paths.starter_bundle_dir()
+        """The bundle to open: the configured one (a name under bundles/ or a path), else the starter bundle."""
+        from app.bundle.catalog import bundle_dir
+
+        return bundle_dir(self.bundle) if self.bundle else paths.starter_bundle_dir()
 
 
 def load_settings(**overrides: object) -> Settings:

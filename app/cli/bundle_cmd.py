@@ -131,3 +131,93 @@ def starter(out: Optional[Path] = typer.Option(None, "--out", help="Where to wri
         ) from None
     cmd = [sys.executable, "-m", "builder", "starter"] + (["--out", str(out)] if out else [])
     raise typer.Exit(subprocess.call(cmd))
+
+
+@bundle_app.command("create")
+def create(
+    name: str = typer.Argument(..., help="Name of the new bundle (its directory under BASTION_HOME/bundles)."),
+    llm: Optional[Path] = typer.Option(None, "--llm", help="A chat model GGUF file."),
+    from_ollama: Optional[str] = typer.Option(None, "--from-ollama", help="A model in the local Ollama store: NAME[:TAG]."),
+    from_hf: Optional[str] = typer.Option(None, "--from-hf", help="A repository in the local Hugging Face cache: ORG/NAME."),
+    hf_file: Optional[str] = typer.Option(None, "--hf-file", help="Which GGUF of the --from-hf snapshot, when it has several."),
+    ollama_dir: Optional[Path] = typer.Option(None, "--ollama-dir", help="Ollama's models directory (default: $OLLAMA_MODELS or ~/.ollama/models)."),
+    from_bundle: Optional[Path] = typer.Option(None, "--from-bundle", help="Take embedder, index and prompts from this bundle (name or path; default: the starter)."),
+    embedder: Optional[Path] = typer.Option(None, "--embedder", help="An embedding GGUF: index the security notes with it instead of reusing the starter's index."),
+    chat_template: Optional[Path] = typer.Option(None, "--chat-template", help="A Jinja chat template to use instead of the GGUF's own."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing bundle of that name."),
+    use: bool = typer.Option(False, "--use", help="Switch to the new bundle once it is sealed."),
+    as_json: bool = typer.Option(False, "--json", help="Print the new bundle's summary as JSON."),
+) -> None:
+    """Make a sealed, verified bundle from your own GGUF (a file, an Ollama store or the HF cache)."""
+    from app.bundle.catalog import BundleEntry, bundle_dir
+    from app.bundle.create import create_bundle, resolve_source
+    from app.bundle.loader import read_manifest
+
+    source = resolve_source(llm=llm, from_ollama=from_ollama, from_hf=from_hf, hf_file=hf_file, ollama_dir=ollama_dir)
+    out = create_bundle(name, source, base=bundle_dir(from_bundle) if from_bundle else None,
+                        chat_template=chat_template, embedder=embedder, force=force,
+                        progress=(lambda m: None) if as_json else (lambda m: typer.echo(m, err=True)))
+    if use:
+        _use(out)
+    row = BundleEntry(name, out, read_manifest(out)).summary()
+    if as_json:
+        typer.echo(json.dumps(row, indent=2))
+        return
+    typer.echo(f"OK {name}: {row['model']}, context {row['context_length']}, "
+               f"{row['tokens_per_s']} tokens/s, first token {row['ttft_s']}s  ->  {out}")
+    if not use:
+        typer.echo(f"Switch to it with `bastion bundle use {name}`.")
+
+
+@bundle_app.command("list")
+def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
+    """Every bundle under BASTION_HOME/bundles: model, size, context, measured speed, suggested fit."""
+    from app.bundle.catalog import list_bundles
+
+    active = _resolve(None)
+    rows = [e.summary(active=active) for e in list_bundles()]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        typer.echo("No bundles yet: `builder starter`, or `bastion bundle create NAME --llm FILE.gguf`.")
+        return
+    for r in rows:
+        mark = "*" if r["active"] else " "
+        if "problem" in r:
+            typer.echo(f"{mark} {r['name']:<16} unreadable: {r['problem']}")
+            continue
+        speed = f"{r['tokens_per_s']:.1f} tok/s, TTFT {r['ttft_s']:.2f}s" if r["tokens_per_s"] is not None else "speed not measured"
+        verdict = f", analysis {r['analysis_verdict']}" if r["analysis_verdict"] else ""
+        typer.echo(f"{mark} {r['name']:<16} {r['model']:<28} {r['size_bytes'] / 1e6:8.0f} MB  ctx {r['context_length']:<6} "
+                   f"{speed}{verdict}")
+        if r["fit"]:
+            typer.echo(f"  {'':<16} suggested: {r['fit']}")
+
+
+@bundle_app.command("use")
+def use_cmd(name: str = typer.Argument(..., help="Bundle name (see `bastion bundle list`) or directory.")) -> None:
+    """Make NAME the bundle `ask`, `analyze`, the TUI and `serve` use (writes the setting)."""
+    from app.bundle.catalog import bundle_dir
+
+    _use(bundle_dir(name))
+
+
+@bundle_app.command("remove")
+def remove_cmd(name: str = typer.Argument(..., help="Bundle name under BASTION_HOME/bundles.")) -> None:
+    """Delete a bundle (never the one in use)."""
+    from app.bundle.catalog import remove_bundle
+
+    removed = remove_bundle(name, active=_resolve(None))
+    typer.echo(f"OK removed {removed}")
+
+
+def _use(path: Path) -> None:
+    from app.bundle import load_bundle
+    from app.settings import load_settings, save_settings
+
+    bundle = load_bundle(path)  # refuse to switch to an unsound bundle
+    settings = load_settings()
+    settings.bundle = bundle.root.resolve()
+    cfg = save_settings(settings)
+    typer.echo(f"OK using bundle {bundle.manifest.name} ({bundle.root}); saved in {cfg}")

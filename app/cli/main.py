@@ -21,9 +21,14 @@ cli = typer.Typer(
 def _root(
     ctx: typer.Context,
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log details to stderr."),
+    bundle: str = typer.Option(None, "--bundle", "-b", help="Bundle to use for this run: a name from `bastion bundle list` or a directory."),
 ) -> None:
     """With no command, open the terminal UI."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if bundle:
+        import os
+
+        os.environ["BASTION_BUNDLE"] = bundle  # the strongest settings source every command reads
     if not verbose:  # library chatter (pypdf's "ignoring wrong pointing object") is not for users
         logging.getLogger("pypdf").setLevel(logging.ERROR)
     from app.flags import env_flag

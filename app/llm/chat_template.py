@@ -1,17 +1,15 @@
 """A model's chat template and stop tokens, read from its GGUF metadata and test-rendered safely.
 
-The template is model-supplied code (Jinja). It is rendered only in a jinja2
-`ImmutableSandboxedEnvironment`, in a child process with a CPU-time and memory
-limit, and its output size is capped: a template that fails to render, tries to
-reach Python internals, loops forever or balloons is refused with one line.
+The template is model-supplied code (Jinja). It is rendered only by the runtime's
+guarded renderer (`app.bundle.chat_template`: a jinja2 `ImmutableSandboxedEnvironment`
+in a child process with a deadline, a memory limit and an output cap): a template
+that fails to render, tries to reach Python internals, loops forever or balloons is
+refused with one line, before a bundle is made with it.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import subprocess
-import sys
 from dataclasses import dataclass, field
 
 from app.errors import BastionError
@@ -100,71 +98,28 @@ def check_template(info: ChatInfo, *, source: str) -> ChatInfo:
     return info
 
 
-def render_in_child(template: str, messages: list[dict], *, bos: str = "", eos: str = "",
-                    timeout: float = RENDER_SECONDS + 5) -> dict:
-    """Render in `python -m app.llm.chat_template`; returns {ok, text} or {ok: False, kind, error}."""
-    payload = json.dumps({"template": template, "messages": messages, "bos": bos, "eos": eos})
+def render_in_child(template: str, messages: list[dict], *, bos: str = "", eos: str = "") -> dict:
+    """Render with the runtime's guarded renderer (`app.bundle.chat_template.TemplateRenderer`: a child
+    process with a deadline, a memory limit and a size cap); {ok, text} or {ok: False, kind, error}."""
+    from app.bundle.chat_template import TemplateRenderer
+    from app.errors import EngineError
+
+    renderer = TemplateRenderer(template, eos=eos, bos=bos, seconds=RENDER_SECONDS, memory=RENDER_MEMORY,
+                                max_chars=MAX_RENDERED)
     try:
-        proc = subprocess.run([sys.executable, "-m", "app.llm.chat_template"], input=payload, capture_output=True,
-                              text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"ok": False, "kind": "timeout", "error": f"rendering did not finish in {timeout:.0f}s (a runaway loop?)"}
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        why = "it exceeded the CPU-time or memory limit" if proc.returncode != 0 else "no output"
-        return {"ok": False, "kind": "limit", "error": f"rendering was stopped: {why} (exit {proc.returncode})"}
-    return json.loads(lines[-1])
-
-
-def _render(req: dict) -> dict:
-    """Child side: sandboxed render with the helpers chat templates expect."""
-    from jinja2 import TemplateError as JinjaError
-    from jinja2.exceptions import SecurityError
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
-
-    def raise_exception(message):
-        raise _Raised(str(message))
-
-    def strftime_now(fmt):
-        import time
-
-        return time.strftime(str(fmt))
-
-    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(raise_exception=raise_exception, strftime_now=strftime_now)
-    try:
-        text = env.from_string(req["template"]).render(
-            messages=req["messages"], bos_token=req["bos"], eos_token=req["eos"], add_generation_prompt=True,
-            tools=None, date_string="26 Jul 2024")
-    except SecurityError as exc:
-        return {"ok": False, "kind": "escape", "error": f"it tries to reach Python internals ({exc})"}
-    except _Raised as exc:
-        return {"ok": False, "kind": "raised", "error": f"the template raised an error: {exc}"}
-    except (JinjaError, TypeError, ValueError, KeyError, AttributeError, IndexError, ZeroDivisionError,
-            OverflowError, RecursionError) as exc:
-        return {"ok": False, "kind": "error", "error": f"it fails to render ({exc.__class__.__name__}: {exc})"}
-    except MemoryError:
-        return {"ok": False, "kind": "limit", "error": "rendering exceeded the memory limit"}
-    if len(text) > MAX_RENDERED:
-        return {"ok": False, "kind": "limit", "error": f"a 4-message sample renders to {len(text)} characters"}
-    return {"ok": True, "text": text}
-
-
-class _Raised(Exception):
-    pass
-
-
-def _child_main() -> None:
-    try:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_CPU, (RENDER_SECONDS, RENDER_SECONDS + 1))
-        resource.setrlimit(resource.RLIMIT_AS, (RENDER_MEMORY, RENDER_MEMORY))
-    except (ImportError, ValueError, OSError):  # pragma: no cover - non-POSIX: the parent's timeout still holds
-        pass
-    sys.setrecursionlimit(2000)
-    print(json.dumps(_render(json.loads(sys.stdin.read()))))
-
-
-if __name__ == "__main__":
-    _child_main()
+        return {"ok": True, "text": renderer.render(messages)}
+    except EngineError as exc:
+        line = str(exc).splitlines()[0]
+        detail = line.split("failed: ", 1)[-1]
+        if "SecurityError" in detail:
+            return {"ok": False, "kind": "escape", "error": f"it tries to reach Python internals ({detail})"}
+        if detail.startswith("TemplateError: "):
+            return {"ok": False, "kind": "raised", "error": f"the template raised an error: {detail[15:]}"}
+        if "did not render within" in line:
+            return {"ok": False, "kind": "limit",
+                    "error": f"rendering was stopped: no result within {RENDER_SECONDS}s or over the memory limit"}
+        if "over" in detail and "characters" in detail:
+            return {"ok": False, "kind": "limit", "error": f"a 4-message sample renders to {detail}"}
+        return {"ok": False, "kind": "error", "error": f"it fails to render ({detail})"}
+    finally:
+        renderer.close()

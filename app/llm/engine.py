@@ -127,7 +127,10 @@ class LlamaEngine:
     def _open(self):
         if not self.model_path.is_file():
             raise EngineError(f"model file not found: {self.model_path}", hint="check the bundle with `bastion bundle verify`")
+        from app.llm.gguf_check import ensure_checked
         from app.llm.native_log import silence_native_logs
+
+        ensure_checked(self.model_path)  # header and tensor table, before llama.cpp trusts them
 
         silence_native_logs()
         import llama_cpp

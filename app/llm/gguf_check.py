@@ -15,11 +15,12 @@ No dependency beyond the standard library: the app never imports `gguf`.
 from __future__ import annotations
 
 import logging
+import mmap
 import struct
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from app.errors import BastionError
 
@@ -99,10 +100,10 @@ class GGUFInfo:
 
 
 class _Reader:
-    """Bounded reads: every read is checked against the bytes left in the file first."""
+    """Bounded reads over a read-only mapping: every length is checked against the file before use."""
 
-    def __init__(self, fh: BinaryIO, size: int, path: Path) -> None:
-        self.fh, self.size, self.path, self.pos = fh, size, path, 0
+    def __init__(self, buf, size: int, path: Path) -> None:
+        self.buf, self.size, self.path, self.pos = buf, size, path, 0
 
     def fail(self, what: str) -> ModelFileError:
         return ModelFileError(f"{self.path}: {what} (at byte {self.pos} of {self.size}); not a loadable GGUF",
@@ -114,19 +115,19 @@ class _Reader:
 
     def read(self, n: int, what: str) -> bytes:
         self.need(n, what)
-        data = self.fh.read(n)
-        if len(data) != n:
-            raise self.fail(f"short read in {what}")
+        data = self.buf[self.pos:self.pos + n]
         self.pos += n
         return data
 
     def skip(self, n: int, what: str) -> None:
         self.need(n, what)
         self.pos += n
-        self.fh.seek(self.pos)
 
     def scalar(self, fmt: str, size: int, what: str) -> Any:
-        return struct.unpack(fmt, self.read(size, what))[0]
+        self.need(size, what)
+        v = struct.unpack_from(fmt, self.buf, self.pos)[0]
+        self.pos += size
+        return v
 
     def u32(self, what: str) -> int:
         return self.scalar("<I", 4, what)
@@ -138,11 +139,33 @@ class _Reader:
         n = self.u64(f"length of {what}")
         if n > limit:
             raise self.fail(f"{what} claims {n} bytes (limit {limit})")
-        raw = self.read(n, what)
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return raw.decode("utf-8", "replace")
+        return _decode(self.read(n, what))
+
+    def strings(self, count: int, what: str, *, keep: bool) -> list[str] | None:
+        """`count` length-prefixed strings (a vocabulary is ~150k): one tight, bounds-checked loop."""
+        buf, size, pos, out = self.buf, self.size, self.pos, [] if keep else None
+        unpack = struct.Struct("<Q").unpack_from
+        for i in range(count):
+            if pos + 8 > size:
+                self.pos = pos
+                raise self.fail(f"{what}: element {i} of {count} needs 8 bytes but the file ends first")
+            n = unpack(buf, pos)[0]
+            pos += 8
+            if n > MAX_STRING_BYTES or pos + n > size:
+                self.pos = pos
+                raise self.fail(f"{what}: element {i} claims {n} bytes, past the end of the file")
+            if out is not None:
+                out.append(_decode(buf[pos:pos + n]))
+            pos += n
+        self.pos = pos
+        return out
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "replace")
 
 
 def check_gguf(path: Path, *, check_arch: bool = True) -> GGUFInfo:
@@ -154,10 +177,11 @@ def check_gguf(path: Path, *, check_arch: bool = True) -> GGUFInfo:
     if not path.is_file():
         raise ModelFileError(f"{path}: model file not found", hint="check the path")
     size = path.stat().st_size
-    with open(path, "rb") as fh:
-        r = _Reader(fh, size, path)
-        if size < 24:
-            raise r.fail("file is too small to hold a GGUF header")
+    if size < 24:
+        raise ModelFileError(f"{path}: file is too small ({size} bytes) to hold a GGUF header; not a loadable GGUF",
+                             hint="the file is truncated or empty; download or copy it again")
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+        r = _Reader(buf, size, path)
         magic = r.read(4, "magic")
         if magic != MAGIC:
             raise ModelFileError(f"{path}: bad magic {magic!r} (expected b'GGUF'); not a GGUF model file",
@@ -201,11 +225,14 @@ def _value(r: _Reader, vtype: int, key: str, *, depth: int) -> Any:
                 return [_value(r, etype, key, depth=depth + 1) for _ in range(count)]
             r.skip(count * n, f"array {key!r}")
             return _Skipped(count)
-        if etype in (_STRING, _ARRAY):
+        if etype == _STRING:
             r.need(count * 8, f"array {key!r} of {count} elements")
-            keep = key in KEPT_ARRAY_KEYS or count <= 64
+            out = r.strings(count, f"array {key!r}", keep=key in KEPT_ARRAY_KEYS or count <= 64)
+            return out if out is not None else _Skipped(count)
+        if etype == _ARRAY:
+            r.need(count * 12, f"array {key!r} of {count} elements")
             out = [_value(r, etype, key, depth=depth + 1) for _ in range(count)]
-            return out if keep else _Skipped(count)
+            return out if count <= 64 else _Skipped(count)
         raise r.fail(f"metadata {key!r}: unknown array element type {etype}")
     raise r.fail(f"metadata {key!r}: unknown value type {vtype}")
 
@@ -292,14 +319,17 @@ def architecture_known(arch: str) -> bool | None:
     """Whether the installed libllama knows `arch` (None when the library cannot be read).
 
     llama.cpp keeps its architecture names as a table of C strings, so a name the
-    library knows appears NUL-terminated in its read-only data.
+    library knows appears NUL-terminated in its read-only data; the linker may
+    store it as the tail of a longer string ("qwen2" inside "rwkv6qwen2"), so only
+    the end is anchored. A rare false "known" only defers the error to llama.cpp's
+    own clean refusal; a false "unknown" would block a good model.
     """
     blob = _libllama_bytes()
     if blob is None:
         return None
     if not arch or len(arch) > 64 or not arch.replace("-", "").replace("_", "").replace(".", "").isalnum():
         return False
-    return b"\0" + arch.encode() + b"\0" in blob
+    return arch.encode() + b"\0" in blob
 
 
 @lru_cache(maxsize=1)
@@ -324,3 +354,34 @@ def _libllama() -> Path | None:
     log.debug("libllama not found under %s; architecture check skipped", pkg)
     return None
 
+
+
+def ensure_checked(path: Path) -> None:
+    """`check_gguf` once per file version: the result is remembered by size, mtime, ctime and inode.
+
+    Called by the engines before llama.cpp opens a GGUF, so even a file that
+    never went through `bundle create` cannot crash the process from its header.
+    """
+    import json
+
+    from app import paths
+
+    path = Path(path)
+    st = path.stat()
+    key, stamp = str(path.resolve()), [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+    cache = paths.cache_dir() / "gguf_checked.json"
+    try:
+        seen = json.loads(cache.read_text())
+    except (OSError, ValueError):
+        seen = {}
+    if isinstance(seen, dict) and seen.get(key) == stamp:
+        return
+    check_gguf(path)
+    seen = seen if isinstance(seen, dict) else {}
+    seen[key] = stamp
+    try:
+        from app.atomic import write_text
+
+        write_text(cache, json.dumps(seen))
+    except OSError as exc:  # a read-only cache only costs a re-check next time
+        log.debug("could not write the GGUF check cache: %s", exc)

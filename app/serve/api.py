@@ -49,10 +49,26 @@ class ServeState:
         self.chat_worker = EngineWorker("chat", max_pending=self.max_pending)
         self.embed_worker = EngineWorker("embed", max_pending=self.max_pending)
 
+    others: dict = field(default_factory=dict)
+    """Other bundles served by name: name -> a function that opens its ServeState (on first request)."""
+    _opened: dict = field(default_factory=dict, init=False, repr=False)
+    _open_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def route(self, model: str | None) -> "ServeState":
+        """The state serving `model`: this bundle's, or another bundle's (opened once, then kept)."""
+        if model in (None, "", "default", self.model_id) or model not in self.others:
+            return self
+        with self._open_lock:
+            if model not in self._opened:
+                self._opened[model] = self.others[model]()
+            return self._opened[model]
+
     def close(self) -> None:
         self.chat_worker.close()
         self.embed_worker.close()
         getattr(self.rag, "close", lambda: None)()
+        for other in self._opened.values():
+            other.close()
 
 
 RAG_HEADER = "x-bastion-rag"
@@ -124,25 +140,28 @@ def make_api(state: ServeState):
     @api.get("/v1/models", dependencies=auth)
     async def models() -> dict:
         data = [{"id": state.model_id, "object": "model", "created": state.created, "owned_by": "bastion"}]
+        data += [{"id": name, "object": "model", "created": state.created, "owned_by": "bastion"} for name in state.others]
         if state.embedder is not None and state.embedder_id:
             data.append({"id": state.embedder_id, "object": "model", "created": state.created, "owned_by": "bastion"})
         return {"object": "list", "data": data}
 
     @api.post("/v1/chat/completions", dependencies=auth)
     async def chat(req: ChatRequest, request: Request):
-        _check_model(req.model, state.model_id)
+        # Every bundle under BASTION_HOME/bundles is served by its name; others open on first use.
+        st = await asyncio.to_thread(state.route, req.model) if req.model in state.others else state
+        _check_model(req.model, st.model_id)
         if request.headers.get(RAG_HEADER, "").lower() == "off":
             req.rag = False
         messages = [m.plain() for m in req.messages]
-        check_chat_limits(state.limits, req, messages)
-        hits = await state.embed_worker.run(state.rag.retrieve, messages) if uses_rag(state, req) else []
+        check_chat_limits(st.limits, req, messages)
+        hits = await st.embed_worker.run(st.rag.retrieve, messages) if uses_rag(st, req) else []
         if req.stream:
             include_usage = bool((req.stream_options or {}).get("include_usage"))
-            stream = ChatStream(state, req, messages, hits, include_usage=include_usage).start()
+            stream = ChatStream(st, req, messages, hits, include_usage=include_usage).start()
             return StreamingResponse(stream.events(), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         cancel = threading.Event()
-        job = asyncio.ensure_future(state.chat_worker.run(_complete, state, req, messages, hits, cancel))
+        job = asyncio.ensure_future(st.chat_worker.run(_complete, st, req, messages, hits, cancel))
         while not job.done():  # a client that hangs up stops the decoding it asked for
             await asyncio.wait({job}, timeout=0.25)
             if not job.done() and await request.is_disconnected():
@@ -152,7 +171,7 @@ def make_api(state: ServeState):
             "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
             "object": "chat.completion",
             "created": int(time.time()),
-            "model": state.model_id,
+            "model": st.model_id,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "logprobs": None,
                          "finish_reason": finish_reason(stats.finish_reason)}],
             "usage": usage(stats),

@@ -72,8 +72,12 @@ def log_requests(enabled: bool = True) -> None:
 
 
 def build_state(settings: Any, *, api_key: str | None = None, max_pending: int = 16, load: bool = True,
-                limits: ServeLimits | None = None) -> ServeState:
-    """Open the configured bundle and its engines (loaded now, so the first request is not slow)."""
+                limits: ServeLimits | None = None, serve_all: bool = True) -> ServeState:
+    """Open the configured bundle and its engines (loaded now, so the first request is not slow).
+
+    With `serve_all`, every other bundle under BASTION_HOME/bundles is listed too and
+    opened on the first request that names it (`model` = its directory name).
+    """
     from app.runtime import make_embedder, make_engine, open_bundle
     from app.serve.rag import make_rag
 
@@ -94,7 +98,30 @@ def build_state(settings: Any, *, api_key: str | None = None, max_pending: int =
         api_key=api_key,
         max_pending=max_pending,
         limits=limits or ServeLimits(),
+        others=_other_bundles(settings, bundle, api_key=api_key, max_pending=max_pending, limits=limits)
+        if serve_all and settings.engine.kind == "local" else {},
     )
+
+
+def _other_bundles(settings: Any, current: Any, **kw: Any) -> dict:
+    """name -> opener for every sound-looking bundle under BASTION_HOME/bundles except `current`."""
+    from functools import partial
+
+    from app.bundle.catalog import list_bundles
+
+    out = {}
+    for entry in list_bundles():
+        if entry.manifest is None or entry.name in (current.manifest.name, f"{current.manifest.name}-embedder"):
+            continue
+        if entry.path.resolve() != current.root.resolve():
+            out[entry.name] = partial(_open_other, settings, entry.path, entry.name, **kw)
+    return out
+
+
+def _open_other(settings: Any, path: Any, name: str, **kw: Any) -> ServeState:
+    state = build_state(settings.model_copy(update={"bundle": path}), serve_all=False, **kw)
+    state.model_id = name
+    return state
 
 
 def serve(settings: Any, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, api_key: str | None = None,

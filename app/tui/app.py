@@ -13,6 +13,7 @@ from textual.app import App
 from app.errors import BastionError, BundleError, EngineError
 from app.history import History
 from app.settings import Settings
+from app.tui.bundle_commands import BundleCommands
 from app.tui.commands import BastionCommands
 from app.tui.keys import binding, keymap
 
@@ -27,7 +28,7 @@ class BastionApp(App[None]):
     TITLE = "Bastion"
     SUB_TITLE = "offline security assistant"
     CSS_PATH = "bastion.tcss"
-    COMMANDS = App.COMMANDS | {BastionCommands}
+    COMMANDS = App.COMMANDS | {BastionCommands, BundleCommands}
     BINDINGS = [binding(a, show=a in ("show_help", "show_analysis", "show_knowledge", "show_settings"))
                 for a in APP_ACTIONS]
     ENABLE_COMMAND_PALETTE = True
