@@ -202,7 +202,7 @@ def run_train(run: RunDir, profile: Profile, *, backend: str = "auto", resume: b
     # the app's own tasks (data stage: app-format review and grounded answers), measured apart
     task_sets = {t: enc.dataset() for t in APP_TASKS
                  if (enc := encode_file(tok, data.dir / "train.jsonl", max_len=profile.max_seq_length, task=t,
-                                        limit=16)).input_ids}
+                                        limit=8)).input_ids}
     task_file = st.dir / "task_loss_before.json"
     task_before = json.loads(task_file.read_text()) if task_file.exists() else {
         t: float(trainer.evaluate(eval_dataset=ds)["eval_loss"]) for t, ds in task_sets.items()}
