@@ -1,8 +1,12 @@
 """One question, one answer: the library behind `bastion ask` (no UI here).
 
 With knowledge on (the default) the answer is grounded in the bundle's index plus
-the user's knowledge bases and cites them as [n]; with nothing relevant found it
-says so. Without any index (or with `use_knowledge=False`) it answers plainly.
+the user's knowledge bases (or only the ones named in `kbs`) and cites them as
+[n], every citation checked against its source (`app.knowledge.answer`); with
+nothing relevant found it says so. Without any index (or with
+`use_knowledge=False`) it answers plainly. Warnings (`extractive`, `uncited`,
+`citations-removed`, `truncated`, `loop-stopped`) and the finish reason are part
+of the result.
 """
 
 from __future__ import annotations
@@ -27,21 +31,25 @@ def run_ask(
     max_tokens: int | None = None,
     use_knowledge: bool = True,
     on_piece: Callable[[str], None] | None = None,
+    kbs: list[str] | None = None,
 ) -> dict:
     """Answer `question` from the configured bundle; stream pieces to `on_piece`.
 
-    Returns a JSON-ready dict: question, answer, sources (the cited ones: n, path,
-    heading, lines, score, kb), retrieved (every source given to the model),
-    source_lines (ready to print), warnings, model, bundle, timings.
+    `kbs` names the knowledge bases to search ("bundle" = the bundle's own index);
+    None searches what the settings say. Returns a JSON-ready dict: question,
+    answer, sources (the supported citations: n, path, heading, lines, score, kb,
+    spans, sentences), retrieved (every source given to the model), source_lines
+    (ready to print), warnings ("code: message" strings), finish_reason, extractive,
+    citations_removed, model, bundle, timings.
     """
     bundle = open_bundle(settings) if settings.engine.kind == "local" else _maybe_bundle(settings)
     engine = make_engine(settings, bundle)
     prompts = load_prompts(bundle.prompts_path if bundle else None)
-    retriever, warnings = _retriever(settings, bundle) if use_knowledge else (None, [])
+    retriever, warnings = _retriever(settings, bundle, kbs) if use_knowledge else (None, [])
     try:
         if retriever is None:
             gen = engine.chat(build_messages(question, system=prompts.chat_system), max_tokens=max_tokens)
-            hits, cited = [], []
+            hits, citations = [], []
         else:
             from app.knowledge import answer
 
@@ -51,12 +59,14 @@ def run_ask(
             if on_piece:
                 on_piece(piece)
         if retriever is not None:
-            hits, cited = gen.hits, gen.cited_numbers()
+            hits, citations = gen.hits, gen.citations
     finally:
         if retriever is not None:
             retriever.close()
-    sources = [_source(n, hits[n - 1]) for n in cited]
+    sources = [{**_source(c.n, c.hit), "spans": c.spans, "sentences": c.sentences} for c in citations]
     retrieved = [_source(n, h) for n, h in enumerate(hits, 1)]
+    answer_warnings = gen.warning_lines() if hasattr(gen, "warning_lines") else _plain_warnings(gen.stats)
+    warnings = warnings + answer_warnings
     return {
         "question": question,
         "answer": gen.text,
@@ -64,13 +74,27 @@ def run_ask(
         "retrieved": retrieved,
         "source_lines": _source_lines(sources, retrieved, grounded=retriever is not None, warnings=warnings),
         "warnings": warnings,
+        "finish_reason": gen.stats.finish_reason,
+        "extractive": bool(getattr(gen, "extractive", False)),
+        "citations_removed": int(getattr(gen, "removed_citations", 0)),
         "model": engine.name,
         "bundle": str(bundle.root) if bundle else None,
         "timings": asdict(gen.stats),
     }
 
 
-def _retriever(settings: Settings, bundle):
+def _plain_warnings(stats) -> list[str]:
+    """Warnings for an answer given without knowledge (no citations to check)."""
+    from app.knowledge.answer import WARNINGS
+
+    if stats.finish_reason == "length":
+        return [f"truncated: {WARNINGS['truncated']}"]
+    if stats.finish_reason == "loop":
+        return [f"loop-stopped: {WARNINGS['loop-stopped']}"]
+    return []
+
+
+def _retriever(settings: Settings, bundle, names: list[str] | None = None):
     """A Retriever over the bundle index + user KBs, or (None, warnings) when there is nothing to search."""
     if bundle is None:
         return None, []
@@ -79,7 +103,17 @@ def _retriever(settings: Settings, bundle):
         return None, [f"bundle {bundle.root} has no embedder: answering without knowledge"]
     from app.knowledge import Retriever, open_knowledge
 
-    kbs, warnings = open_knowledge(settings, bundle, embedder)
+    from app.knowledge.registry import BUNDLE_COLLECTION, open_bundle_index
+
+    if names:
+        user = [n for n in dict.fromkeys(names) if n != BUNDLE_COLLECTION]
+        if user:
+            kbs, warnings = open_knowledge(settings, bundle, embedder, names=user, use_bundle=BUNDLE_COLLECTION in names)
+        else:
+            kb = open_bundle_index(bundle, fingerprint=embedder.fingerprint)
+            kbs, warnings = ([kb] if kb is not None else []), []
+    else:
+        kbs, warnings = open_knowledge(settings, bundle, embedder)
     if not kbs:
         return None, warnings + ["no knowledge index (bundle or `bastion ingest`): answering without sources"]
     return Retriever(kbs, embedder=embedder, min_score=settings.retrieval.min_score or None), warnings
@@ -95,10 +129,14 @@ def _source_lines(sources: list[dict], retrieved: list[dict], *, grounded: bool,
     lines = [f"Warning: {w}" for w in warnings]
     fmt = lambda s: f"[{s['n']}] {s['path']}{' › ' + s['heading'] if s['heading'] else ''} (lines {s['lines']}) score {s['score']:.2f}"  # noqa: E731
     if sources:
-        lines.append("Sources:")
-        lines.extend("  " + fmt(s) for s in sources)
+        lines.append("Sources (each supports the sentences that cite it):")
+        for s in sources:
+            lines.append("  " + fmt(s))
+            for span in s.get("spans", [])[:1]:
+                span = " ".join(span.split())
+                lines.append(f"      \u201c{span[:160]}{'…' if len(span) > 160 else ''}\u201d")
     elif retrieved:
-        lines.append("Retrieved (the answer cites none of them):")
+        lines.append("Retrieved (no sentence of the answer is supported by them):")
         lines.extend("  " + fmt(s) for s in retrieved)
     elif grounded:
         lines.append("Sources: none relevant found.")

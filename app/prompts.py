@@ -1,4 +1,26 @@
-"""System prompts. A bundle may ship its own prompts.toml, tuned with its model."""
+"""System prompts and sampling presets. A bundle ships its own prompts.toml, tuned with its model.
+
+prompts.toml:
+
+    [chat]
+    system = "..."
+    [analysis]
+    system = "..."
+    [sampling]            # the chat model's sampling preset (llama.cpp knobs)
+    temperature = 0.2
+    top_k = 40
+    top_p = 0.9
+    min_p = 0.05
+    repeat_penalty = 1.15
+    presence_penalty = 0.0
+    frequency_penalty = 0.0
+
+Settings (`[engine.sampling]`, or an explicitly set `engine.temperature`) override the
+bundle's preset knob by knob: `sampling_for(prompts, settings)`.
+
+The RAG prompt format (numbered <source> blocks, [n] citations) lives in
+`app.knowledge.prompt_format`.
+"""
 
 from __future__ import annotations
 
@@ -21,10 +43,24 @@ ANALYSIS_SYSTEM = (
 )
 
 
+SAMPLING_PRESETS: dict[str, dict[str, float | int]] = {
+    "default": {"temperature": 0.2, "top_k": 40, "top_p": 0.9, "min_p": 0.05, "repeat_penalty": 1.1,
+                "presence_penalty": 0.0, "frequency_penalty": 0.0},
+    # Tiny models (the 135M starter) loop at low temperature without a firm repeat penalty.
+    "small": {"temperature": 0.2, "top_k": 40, "top_p": 0.9, "min_p": 0.05, "repeat_penalty": 1.2,
+              "presence_penalty": 0.3, "frequency_penalty": 0.2},
+}
+"""Sampling presets the builder writes into a bundle's prompts.toml ("small" for the starter)."""
+
+_SAMPLING_KEYS = ("temperature", "top_k", "top_p", "min_p", "repeat_penalty", "presence_penalty", "frequency_penalty")
+
+
 @dataclass(frozen=True)
 class Prompts:
     chat_system: str = CHAT_SYSTEM
     analysis_system: str = ANALYSIS_SYSTEM
+    sampling: tuple[tuple[str, float], ...] = ()
+    """The bundle's sampling preset as (knob, value) pairs (empty: llama.cpp defaults + settings)."""
 
 
 def load_prompts(path: Path | None) -> Prompts:
@@ -35,13 +71,35 @@ def load_prompts(path: Path | None) -> Prompts:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise BundleError(f"{path}: not valid TOML ({exc})", hint="fix the bundle's prompts.toml or rebuild") from None
+    sampling = data.get("sampling", {})
+    if not isinstance(sampling, dict) or any(
+            k not in _SAMPLING_KEYS or isinstance(v, bool) or not isinstance(v, (int, float)) for k, v in sampling.items()):
+        raise BundleError(f"{path}: [sampling] takes numbers for {', '.join(_SAMPLING_KEYS)}",
+                          hint="fix the bundle's prompts.toml or rebuild")
     return Prompts(
         chat_system=data.get("chat", {}).get("system", CHAT_SYSTEM),
         analysis_system=data.get("analysis", {}).get("system", ANALYSIS_SYSTEM),
+        sampling=tuple((k, float(v) if k != "top_k" else int(v)) for k, v in sampling.items()),
     )
 
 
-def default_prompts_toml() -> str:
+def sampling_for(prompts: Prompts, settings=None):
+    """The chat engine's `Sampling`: the bundle preset, with the settings' explicit knobs on top."""
+    from app.llm.engine import Sampling
+
+    preset = Sampling(**dict(prompts.sampling))
+    if settings is None:
+        return preset
+    es = settings.engine
+    if "temperature" in es.model_fields_set:
+        preset = preset.merged({"temperature": es.temperature})
+    override = getattr(es, "sampling", None)
+    return preset.merged(override.model_dump() if override is not None else None)
+
+
+def default_prompts_toml(preset: str = "default") -> str:
+    """prompts.toml for a new bundle: the default prompts and the named sampling preset."""
     import tomli_w
 
-    return tomli_w.dumps({"chat": {"system": CHAT_SYSTEM}, "analysis": {"system": ANALYSIS_SYSTEM}})
+    return tomli_w.dumps({"chat": {"system": CHAT_SYSTEM}, "analysis": {"system": ANALYSIS_SYSTEM},
+                          "sampling": dict(SAMPLING_PRESETS[preset])})

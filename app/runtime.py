@@ -38,8 +38,16 @@ def make_engine(settings: Settings, bundle: Bundle | None) -> ChatEngine:
         seed=es.seed,
         stop=list(m.chat.stop),
         chat_template=m.chat.template,
+        sampling=_sampling(settings, bundle),
     )
     return LlamaEngine(bundle.llm_path, cfg, context_length=m.context_length)
+
+
+def _sampling(settings: Settings, bundle: Bundle):
+    """The bundle's sampling preset (prompts.toml [sampling]) with the settings' overrides."""
+    from app.prompts import load_prompts, sampling_for
+
+    return sampling_for(load_prompts(bundle.prompts_path), settings)
 
 
 def make_embedder(settings: Settings, bundle: Bundle) -> Embedder | None:

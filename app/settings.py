@@ -78,6 +78,25 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class SamplingSettings(_Section):
+    """Sampling knobs for the chat model; an empty one keeps the bundle's preset (prompts.toml [sampling])."""
+
+    temperature: float | None = Field(None, ge=0.0, le=2.0)
+    """Sampling temperature (overrides the preset's and `engine.temperature`)."""
+    top_k: int | None = Field(None, ge=0)
+    """Sample among the k most likely tokens (0 = all)."""
+    top_p: float | None = Field(None, gt=0.0, le=1.0)
+    """Nucleus sampling: the smallest token set with this much probability."""
+    min_p: float | None = Field(None, ge=0.0, le=1.0)
+    """Drop tokens less likely than this share of the most likely one."""
+    repeat_penalty: float | None = Field(None, ge=0.0)
+    """Penalty for repeating recent tokens (1.0 = none)."""
+    presence_penalty: float | None = Field(None, ge=-2.0, le=2.0)
+    """Penalty for any token already present in the answer."""
+    frequency_penalty: float | None = Field(None, ge=-2.0, le=2.0)
+    """Penalty growing with how often a token already appeared."""
+
+
 class EngineSettings(_Section):
     """How the chat model runs."""
 
@@ -101,6 +120,8 @@ class EngineSettings(_Section):
     """Model name sent to the remote server."""
     remote_api_key: str | None = None
     """API key for the remote server, if it needs one."""
+    sampling: SamplingSettings = Field(default_factory=SamplingSettings)
+    """Sampling overrides on top of the bundle's preset."""
 
 
 class RetrievalSettings(_Section):

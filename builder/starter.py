@@ -72,7 +72,7 @@ def build_starter(
     emb = export_embedder(sources.minilm_dir(), stage / "embedder.gguf", llama_cpp_dir=llama_cpp_dir)
     fingerprint = sha256_file(emb)
 
-    write_text(stage / "prompts.toml", default_prompts_toml())
+    write_text(stage / "prompts.toml", default_prompts_toml("small"))
     tools = tool_versions()
     tools["llama.cpp converter"] = f"from llama-cpp-python {llamacpp.llama_cpp_python_version()}"
     manifest = Manifest(

@@ -22,6 +22,7 @@ def ask(
     bundle: Optional[Path] = typer.Option(None, "--bundle", help="Bundle directory (default: settings, else the starter bundle)."),
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Longest answer in tokens."),
     no_rag: bool = typer.Option(False, "--no-rag", help="Answer without searching any knowledge base."),
+    kb: Optional[list[str]] = typer.Option(None, "--kb", help="Search only this knowledge base (repeatable; 'bundle' = the bundle's own index)."),
 ) -> None:
     """Ask one question and stream the answer."""
     from app.ask import run_ask
@@ -34,7 +35,7 @@ def ask(
         raise BastionError("the question is empty", hint='pass a question: bastion ask "What is CWE-89?"')
     settings = load_settings(**({"bundle": bundle} if bundle else {}))
     result = run_ask(question, settings=settings, max_tokens=max_tokens, use_knowledge=not no_rag,
-                     on_piece=None if as_json else _print_piece)
+                     on_piece=None if as_json else _print_piece, kbs=list(kb) if kb else None)
     if as_json:
         typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
     else:

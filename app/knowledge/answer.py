@@ -1,20 +1,24 @@
-"""Answers with numbered citations.
+"""Answers with numbered citations, every one checked against its source.
 
 `answer()` retrieves (with the conversation folded into the query for
 follow-ups), puts the sources in front of the model as numbered, quoted,
-sanitised blocks, streams the answer, and afterwards keeps only the sources the
-answer actually cites as `[n]`. When nothing passes the relevance floor the
-model is not asked to invent: the answer says nothing relevant was found.
+sanitised blocks (`app.knowledge.prompt_format`), and streams the answer a
+sentence at a time through the `Grounder`: a citation no source supports is
+removed, a supported sentence without one gets it, and text is released only
+once a supported claim appears. When no sentence is supported the answer becomes
+an extractive one (the best passages, quoted and numbered) and says so. When
+nothing passes the relevance floor the model is not asked at all.
 """
 
 from __future__ import annotations
 
-import re
 import threading
+from dataclasses import dataclass, field
 from typing import Iterator
 
 from app.knowledge.followup import retrieval_query
-from app.knowledge.guard import SOURCE_RULES, sanitize_source
+from app.knowledge.grounding import CheckedSentence, Grounder, Support, extractive, split_sentences
+from app.knowledge.prompt_format import CITE_RULES, build_rag_messages, cited_numbers, format_sources  # noqa: F401
 from app.knowledge.retrieval import Hit, Retriever
 from app.llm.engine import GenStats
 
@@ -22,72 +26,63 @@ NO_SOURCES = (
     "I found nothing relevant to this question in the knowledge bases, so I won't guess. "
     "Try rephrasing it, or add documents with `bastion ingest PATH`."
 )
-_CITE = re.compile(r"\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
+EXTRACTIVE_NOTE = (
+    "The model's answer could not be matched to the sources, so here are the passages that best "
+    "match the question, quoted (not a generated answer):"
+)
 ANSWER_RESERVE = 64  # tokens kept free besides the answer, for template overhead
 
-
-def cited_numbers(text: str) -> list[int]:
-    """Source numbers cited as [n], [n, m] or [n][m], in order of first citation.
-
-    A citation counts only on a line that also says something: a bare list of
-    markers ("1. [1]") is not a claim backed by a source.
-    """
-    seen: list[int] = []
-    for line in text.splitlines():
-        if len(re.findall(r"[^\W\d_]", _CITE.sub("", line))) < 3:
-            continue
-        for m in _CITE.finditer(line):
-            for part in re.split(r"[,;]", m.group(1)):
-                n = int(part)
-                if n not in seen:
-                    seen.append(n)
-    return seen
+WARNINGS = {
+    "extractive": "no sentence of the model's answer was supported by a source: showing quoted passages instead",
+    "uncited": "{n} sentence(s) of the answer have no supporting source",
+    "citations-removed": "{n} citation(s) the model wrote were not supported by the cited source and were removed",
+    "truncated": "the answer hit the token limit and may be cut off",
+    "loop-stopped": "the model started repeating itself; the repeat was cut",
+}
 
 
-def format_sources(hits: list[Hit]) -> tuple[str, list[Hit]]:
-    """The numbered source blocks for the prompt; flags hits whose text was sanitised."""
-    blocks = []
-    for n, hit in enumerate(hits, 1):
-        text, removed = sanitize_source(hit.text)
-        if removed and "instruction-removed" not in hit.flags:
-            hit.flags = hit.flags + ("instruction-removed",)
-        where = hit.label().replace('"', "'")
-        blocks.append(f'<source n={n} from="{where}">\n{text.strip()}\n</source>')
-    return "\n\n".join(blocks), hits
+@dataclass
+class Citation:
+    """One source the final answer cites, with the text that supports it."""
 
+    n: int
+    hit: Hit
+    spans: list[str] = field(default_factory=list)
+    """The chunk passages that support the citing sentences."""
+    sentences: list[str] = field(default_factory=list)
+    """The answer sentences (citations stripped) this source supports."""
 
-CITE_RULES = (
-    "Answer the user's question from the numbered sources only. After each fact, put the number "
-    "of the source it comes from in square brackets. If the sources do not answer the question, "
-    "say that they do not."
-)
-
-
-def build_rag_messages(question: str, hits: list[Hit], *, system: str, history: list[dict] | None = None) -> list[dict]:
-    """System rules (persona, citations, sources-are-data), the conversation, then sources + question."""
-    sources, _ = format_sources(hits)
-    msgs = [{"role": "system", "content": f"{system.strip()}\n\n{CITE_RULES}\n\n{SOURCE_RULES}"}]
-    msgs.extend(history or [])
-    msgs.append({"role": "user", "content": f"{sources}\n\nQuestion: {question.strip()}"})
-    return msgs
+    def as_dict(self) -> dict:
+        return {"n": self.n, "spans": self.spans, "sentences": self.sentences}
 
 
 class Answer:
     """A streamed answer: iterate for text pieces; afterwards `.text`, `.sources`, `.stats`.
 
     `.hits` are all the sources put in front of the model (numbered from 1, in
-    order); `.sources` only those the answer cites. `.query` is what retrieval searched.
+    order); `.sources` only those the final text cites (each supported, see
+    `.citations` for the supporting spans). `.raw_text` is what the model wrote,
+    `.text` what is shown. `.warnings` lists (code, message) pairs; `.extractive`
+    says the text is quoted passages. `.query` is what retrieval searched.
     """
 
-    def __init__(self, *, hits: list[Hit], query: str, generation=None, fixed_text: str | None = None) -> None:
+    def __init__(self, *, hits: list[Hit], query: str, generation=None, fixed_text: str | None = None,
+                 question: str = "", embedder=None, ground: bool = True) -> None:
         self.hits = hits
         self.query = query
+        self.question = question or query
         self._gen = generation
         self._fixed = fixed_text
         self.text = ""
+        self.raw_text = ""
+        self.sentences: list[CheckedSentence] = []
+        self.extractive = False
+        self._extractive_supports: list[Support] = []
         self.stats: GenStats = generation.stats if generation is not None else GenStats(finish_reason="no_sources")
+        self._grounder = Grounder(hits, embedder=embedder) if (ground and generation is not None and hits) else None
         self._done = False
 
+    # -- streaming ------------------------------------------------------------------
     def __iter__(self) -> Iterator[str]:
         if self._done:
             return
@@ -96,10 +91,53 @@ class Answer:
             self._done = True
             yield self.text
             return
+        if self._grounder is None:
+            for piece in self._gen:
+                self.raw_text += piece
+                self.text += piece
+                yield piece
+            self._done = True
+            return
+        buf = ""
+        pending: list[CheckedSentence] = []
+        released = False
         for piece in self._gen:
-            self.text += piece
-            yield piece
+            self.raw_text += piece
+            buf += piece
+            parts = split_sentences(buf)
+            keep = 2 if len(parts) >= 2 and parts[-1].lstrip().startswith("[") else 1
+            if len(parts) <= keep:
+                continue
+            buf = "".join(parts[-keep:])
+            for sentence in parts[:-keep]:
+                out, released = self._take(sentence, pending, released)
+                if out:
+                    self.text += out
+                    yield out
+        if buf.strip():
+            out, released = self._take(buf, pending, released)
+            if out:
+                self.text += out
+                yield out
+        if not released and not self.stats.cancelled:
+            text, supports = extractive(self.question, self.hits)
+            self.extractive = True
+            self._extractive_supports = supports
+            self.text = f"{EXTRACTIVE_NOTE}\n\n{text}"
+            yield self.text
         self._done = True
+
+    def _take(self, sentence: str, pending: list[CheckedSentence], released: bool) -> tuple[str, bool]:
+        checked = self._grounder.fix(sentence)
+        self.sentences.append(checked)
+        if released:
+            return checked.text, True
+        pending.append(checked)
+        if checked.claim and checked.supported:
+            out = "".join(c.text for c in pending)
+            pending.clear()
+            return out.lstrip(), True
+        return "", False
 
     def result(self) -> str:
         for _ in self:
@@ -110,18 +148,69 @@ class Answer:
         if self._gen is not None:
             self._gen.cancel()
 
+    # -- what the answer cites ------------------------------------------------------
     @property
     def grounded(self) -> bool:
         """Whether any source was put in front of the model."""
         return bool(self.hits)
 
     @property
+    def citations(self) -> list[Citation]:
+        """The supported citations of the final text, in order of first citation."""
+        out: dict[int, Citation] = {}
+        if self.extractive:
+            for s in self._extractive_supports:
+                out.setdefault(s.n, Citation(s.n, self.hits[s.n - 1])).spans.append(s.span)
+            return list(out.values())
+        if self._grounder is None:
+            return [Citation(n, self.hits[n - 1]) for n in cited_numbers(self.text) if 1 <= n <= len(self.hits)]
+        for cs in self.sentences:
+            for n in cs.cited:
+                c = out.setdefault(n, Citation(n, self.hits[n - 1]))
+                for sup in cs.supports:
+                    if sup.n == n and sup.span not in c.spans:
+                        c.spans.append(sup.span)
+                c.sentences.append(cs.text.strip())
+        return list(out.values())
+
+    @property
     def sources(self) -> list[Hit]:
-        """The hits the answer cites as [n], in order of first citation (numbers outside 1..len ignored)."""
-        return [self.hits[n - 1] for n in cited_numbers(self.text) if 1 <= n <= len(self.hits)]
+        """The hits the final text cites (every one supported), in order of first citation."""
+        return [c.hit for c in self.citations]
 
     def cited_numbers(self) -> list[int]:
-        return [n for n in cited_numbers(self.text) if 1 <= n <= len(self.hits)]
+        return [c.n for c in self.citations]
+
+    @property
+    def removed_citations(self) -> int:
+        return sum(len(cs.removed) for cs in self.sentences)
+
+    @property
+    def unsupported_sentences(self) -> int:
+        return 0 if self.extractive else sum(1 for cs in self.sentences if cs.claim and not cs.supported)
+
+    @property
+    def finish_reason(self) -> str | None:
+        return self.stats.finish_reason
+
+    @property
+    def warnings(self) -> list[tuple[str, str]]:
+        """(code, message) for everything a reader should know about this answer."""
+        out = []
+        if self.extractive:
+            out.append(("extractive", WARNINGS["extractive"]))
+        elif self.unsupported_sentences:
+            out.append(("uncited", WARNINGS["uncited"].format(n=self.unsupported_sentences)))
+        if self.removed_citations:
+            out.append(("citations-removed", WARNINGS["citations-removed"].format(n=self.removed_citations)))
+        if self.stats.finish_reason == "length":
+            out.append(("truncated", WARNINGS["truncated"]))
+        if self.stats.finish_reason == "loop":
+            out.append(("loop-stopped", WARNINGS["loop-stopped"]))
+        return out
+
+    def warning_lines(self) -> list[str]:
+        return [f"{code}: {msg}" for code, msg in self.warnings]
 
 
 def answer(
@@ -134,19 +223,22 @@ def answer(
     max_tokens: int | None = None,
     cancel: threading.Event | None = None,
     k: int = 5,
+    ground: bool = True,
 ) -> Answer:
     """Retrieve, prompt with numbered sources, and start streaming the answer.
 
     `history` holds the earlier plain turns ({"role", "content"}), oldest first.
+    `ground=False` streams the model's text unchecked (for measuring the raw model).
     """
     query = retrieval_query(question, history)
     hits = retriever.search(query, k=k)
     if not hits:
-        return Answer(hits=[], query=query, fixed_text=NO_SOURCES)
+        return Answer(hits=[], query=query, fixed_text=NO_SOURCES, question=question)
     hits = _fit_sources(question, hits, engine=engine, system=system, history=history, max_tokens=max_tokens)
     messages = build_rag_messages(question, hits, system=system, history=history)
     gen = engine.chat(messages, max_tokens=max_tokens, cancel=cancel)
-    return Answer(hits=hits, query=query, generation=gen)
+    return Answer(hits=hits, query=query, generation=gen, question=question,
+                  embedder=getattr(retriever, "embedder", None), ground=ground)
 
 
 def _fit_sources(question: str, hits: list[Hit], *, engine, system: str, history, max_tokens: int | None) -> list[Hit]:

@@ -5,7 +5,14 @@ rankings are fused with RRF. Every candidate gets its cosine similarity to the
 query (chunks found only by BM25 have their stored vectors fetched), and a
 relevance floor drops chunks that are neither semantically close nor lexically
 well covered, so an unrelated question retrieves nothing rather than noise.
-An optional reranker (a `(query, texts) -> scores` callable) reorders the fused list.
+
+Cross-lingual: the question is expanded with the bilingual security glossary
+(`app.knowledge.glossary`): BM25 searches the question plus its other-language
+terms, the embedder sees an English rendering of a Chinese question. Then a second
+stage (`app.knowledge.rerank`) demotes reference-only chunks, prefers the
+question's language, drops near-duplicates and reorders by a local relevance
+score; a bundle reranker (a `(query, texts) -> scores` callable, e.g. a
+cross-encoder) replaces that score when given.
 """
 
 from __future__ import annotations
@@ -29,6 +36,10 @@ exact security terms (CWE ids, API names, Chinese text) that BM25 matches. Chose
 starter retrieval eval (bench/eval_retrieval.py); a bundle with a tuned embedder may differ."""
 DENSE_FLOOR = 0.30
 """Default cosine floor (tuned on the starter notes with all-MiniLM-L6-v2)."""
+CROSS_WEIGHT_ZH = 1.0
+"""Weight of the glossary's English terms (relative to BM25's) for a Chinese question."""
+CROSS_WEIGHT_EN = 0.3
+"""Weight of the glossary's Chinese terms for an English question (Chinese notes are a fallback)."""
 LEXICAL_FLOOR = 0.55
 """Default share of the query's (idf-weighted) terms a chunk must contain to pass on words alone."""
 
@@ -77,7 +88,8 @@ class Retriever:
 
     def __init__(self, kbs: Sequence[KnowledgeBase], *, embedder, min_score: float | None = None,
                  lexical_floor: float = LEXICAL_FLOOR, candidates: int = 40, reranker: Reranker | None = None,
-                 rrf_k: int = RRF_K, weights: dict[str, float] | None = None) -> None:
+                 rrf_k: int = RRF_K, weights: dict[str, float] | None = None, expand: bool = True,
+                 second_stage: bool = True) -> None:
         self.kbs = list(kbs)
         self.embedder = embedder
         self.dense_floor = min_score if min_score else DENSE_FLOOR
@@ -86,6 +98,8 @@ class Retriever:
         self.reranker = reranker
         self.rrf_k = rrf_k
         self.weights = dict(weights or WEIGHTS)
+        self.expand = expand
+        self.second_stage = second_stage
         for kb in self.kbs:
             if kb.fingerprint != embedder.fingerprint:
                 from app.errors import BastionError
@@ -103,9 +117,13 @@ class Retriever:
         if not query or not self.kbs:
             return []
         n = max(self.candidates, k * 4)
+        from app.knowledge.glossary import expand, language
+
+        exp = expand(query) if self.expand else None
+        lang = exp.lang if exp else language(query)
         qvec = None
         if mode != "lexical":
-            qvec = list(query_vector) if query_vector is not None else self.embedder.embed_one(query)
+            qvec = list(query_vector) if query_vector is not None else self.embedder.embed_one(exp.dense if exp else query)
         lists: dict[str, list[str]] = {}
         found: dict[str, dict] = {}  # id -> {kb, text, meta, dense, lexical, coverage}
 
@@ -121,22 +139,32 @@ class Retriever:
                 found[key] = {"kb": self.kbs[pos], "id": cid, "text": doc, "meta": meta, "dense": cos, "lexical": None, "coverage": 0.0}
                 lists["dense"].append(key)
 
+        weights = dict(self.weights)
+        lexical_queries = [("lexical", query)]
+        if exp is not None and exp.cross and mode in ("hybrid", "lexical"):
+            # The other language's glossary terms, as a ranking of their own: a Chinese question
+            # reaches English chunks through them; an English one reaches Chinese chunks, weighted low.
+            lexical_queries.append(("cross", exp.cross))
+            weights["cross"] = weights.get("lexical", 1.0) * (CROSS_WEIGHT_ZH if lang == "zh" else CROSS_WEIGHT_EN)
         if mode in ("hybrid", "lexical"):
-            lex = []
-            for pos, kb in enumerate(self.kbs):
-                index = kb.lexical()
-                for h in index.search(query, k=n):
-                    lex.append((h.score, pos, index.ids[h.index], h.coverage))
-            lex.sort(key=lambda t: -t[0])
-            lists["lexical"] = []
             missing: dict[int, list[str]] = {}
-            for score, pos, cid, cov in lex[:n]:
-                key = f"{pos}/{cid}"
-                entry = found.setdefault(key, {"kb": self.kbs[pos], "id": cid, "text": None, "meta": None, "dense": None})
-                entry["lexical"], entry["coverage"] = score, cov
-                lists["lexical"].append(key)
-                if entry["text"] is None:
-                    missing.setdefault(pos, []).append(cid)
+            for name, text in lexical_queries:
+                lex = []
+                for pos, kb in enumerate(self.kbs):
+                    index = kb.lexical()
+                    for h in index.search(text, k=n):
+                        lex.append((h.score, pos, index.ids[h.index], h.coverage))
+                lex.sort(key=lambda t: -t[0])
+                lists[name] = []
+                for score, pos, cid, cov in lex[:n]:
+                    key = f"{pos}/{cid}"
+                    entry = found.setdefault(key, {"kb": self.kbs[pos], "id": cid, "text": None, "meta": None, "dense": None, "lexical": None})
+                    if name == "lexical":
+                        entry["lexical"] = score
+                    entry["coverage"] = max(entry.get("coverage") or 0.0, cov)
+                    lists[name].append(key)
+                    if entry["text"] is None and cid not in missing.get(pos, []):
+                        missing.setdefault(pos, []).append(cid)
             for pos, ids in missing.items():
                 for cid, (doc, meta, emb) in self.kbs[pos].fetch(ids).items():
                     entry = found[f"{pos}/{cid}"]
@@ -144,8 +172,8 @@ class Retriever:
                     if qvec is not None and emb is not None:
                         entry["dense"] = float(sum(a * b for a, b in zip(qvec, emb)))
 
-        fused = _rrf(lists, k=self.rrf_k, weights=self.weights)
-        best = sum(self.weights.get(name, 1.0) / (self.rrf_k + 1) for name in lists)
+        fused = _rrf(lists, k=self.rrf_k, weights=weights)
+        best = sum(weights.get(name, 1.0) / (self.rrf_k + 1) for name in lists)
         hits = []
         for key, score in fused:
             e = found[key]
@@ -158,6 +186,10 @@ class Retriever:
         if self.reranker and hits:
             scores = self.reranker(query, [h.text for h in hits])
             hits = [h for _, h in sorted(zip(scores, hits), key=lambda t: -t[0])]
+        elif self.second_stage and hits:
+            from app.knowledge.rerank import rerank
+
+            hits = rerank(hits[: max(n, k)], query=exp.dense if exp else query, lang=lang)
         return hits[:k]
 
     def relevant(self, hit: Hit, mode: Mode = "hybrid") -> bool:
@@ -190,6 +222,6 @@ def _hit(e: dict, score: float, found_by: tuple[str, ...]) -> Hit:
         id=e["id"], text=e["text"] or "", source=str(m.get("source", "")), heading=str(m.get("heading", "")),
         start_line=int(m.get("start_line", 0)), end_line=int(m.get("end_line", 0)), score=round(score, 4),
         dense=None if e["dense"] is None else round(float(e["dense"]), 4),
-        lexical=None if e["lexical"] is None else round(float(e["lexical"]), 4),
+        lexical=None if e.get("lexical") is None else round(float(e["lexical"]), 4),
         coverage=round(float(e.get("coverage") or 0.0), 4), found_by=found_by, kb=e["kb"].name,
     )

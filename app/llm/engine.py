@@ -3,12 +3,18 @@
 `LlamaEngine` owns one `llama_cpp.Llama`. Generation is serialised by a lock
 (a llama.cpp context is not thread-safe); callers stream by iterating a
 `Generation`, and cancel with `Generation.cancel()` or a `threading.Event`.
+
+Sampling comes from a `Sampling` preset (the bundle's, overridable in settings).
+Every `Generation` runs a `LoopDetector`: text is released a sentence at a time,
+and a sentence that repeats an earlier one (or a run of words repeating itself)
+stops decoding; the repeat is never shown and `finish_reason` is "loop".
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -34,22 +40,186 @@ class GenStats:
     context_used: float = 0.0
     cancelled: bool = False
     finish_reason: str | None = None
+    """"stop", "length" (hit max_tokens), "loop" (stopped repeating itself), "cancelled"."""
+    loop_trimmed_chars: int = 0
+    """Characters of repeated text withheld when a loop was stopped."""
+
+
+@dataclass
+class Sampling:
+    """A sampling preset. None = llama.cpp's default for that knob."""
+
+    temperature: float | None = None
+    top_k: int | None = None
+    top_p: float | None = None
+    min_p: float | None = None
+    repeat_penalty: float | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+
+    def params(self) -> dict[str, Any]:
+        """The llama-cpp-python keyword arguments for the knobs that are set (temperature excluded)."""
+        return {k: v for k, v in vars(self).items() if v is not None and k != "temperature"}
+
+    def merged(self, other: "Sampling | dict | None") -> "Sampling":
+        """This preset with every knob `other` sets replacing ours."""
+        if other is None:
+            return self
+        items = other.items() if isinstance(other, dict) else vars(other).items()
+        known = set(vars(self))
+        return Sampling(**{**vars(self), **{k: v for k, v in items if v is not None and k in known}})
+
+
+_SENT_END = re.compile(r"[.!?。！？:]\s|[。！？]|\n")
+_CITES = re.compile(r"\[\d{1,2}(?:\s*[,;]\s*\d{1,2})*\]")
+_NORM = re.compile(r"^\s*(?:[-*+>]|\d+[.)])\s*|[^\w\u3400-\u9fff]+")
+
+
+class LoopDetector:
+    """Releases text a sentence at a time and stops at the first repeated sentence.
+
+    `feed(piece)` returns the text that is safe to show; `.looped` turns True when
+    the newest sentence repeats an earlier one (list numbering and citations
+    ignored), a run of `ngram` words repeats inside the text, or one word repeats
+    `same_word` times in a row. The repeating text is withheld (`.withheld`).
+    """
+
+    def __init__(self, *, min_chars: int = 12, ngram: int = 8, max_hold: int = 400, same_word: int = 6) -> None:
+        self.min_chars = min_chars
+        self.ngram = ngram
+        self.max_hold = max_hold
+        self.same_word = same_word
+        self.seen: set[str] = set()
+        self.words: list[str] = []
+        self.hold = ""
+        self.looped = False
+        self.withheld = ""
+        self._in_code = False
+
+    def feed(self, piece: str) -> str:
+        if self.looped:
+            return ""
+        self.hold += piece
+        out = ""
+        while True:
+            m = _SENT_END.search(self.hold)
+            if not m:
+                break
+            sentence, self.hold = self.hold[: m.end()], self.hold[m.end():]
+            cut = self._repeats(sentence)
+            if cut is not None:
+                self.withheld = sentence[cut:] + self.hold
+                self.hold = ""
+                return out + sentence[:cut]
+            out += sentence
+        if len(self.hold) > self.max_hold:
+            cut = self._ngram_loop(self.hold)
+            if cut is not None:
+                self.looped = True
+                out += self.hold[:cut]
+                self.withheld = self.hold[cut:]
+                self.hold = ""
+                return out
+            self._remember_words(self.hold)
+            out, self.hold = out + self.hold, ""
+        return out
+
+    def flush(self) -> str:
+        """The held-back tail at the end of a generation (up to where it starts repeating)."""
+        if self.looped or not self.hold:
+            return ""
+        tail, self.hold = self.hold, ""
+        cut = self._repeats(tail)
+        if cut is not None:
+            self.withheld = tail[cut:]
+            return tail[:cut]
+        return tail
+
+    def _repeats(self, sentence: str) -> int | None:
+        """Offset in `sentence` where repetition starts (0: the whole sentence repeats), or None."""
+        if sentence.lstrip().startswith("```"):
+            self._in_code = not self._in_code
+        if self._in_code:
+            return None
+        key = _NORM.sub(" ", _CITES.sub(" ", sentence.lower())).strip()
+        if len(key) >= self.min_chars and (len(key.split()) >= 3 or not key.isascii()):
+            if key in self.seen:
+                self.looped = True
+                return 0
+            self.seen.add(key)
+        cut = self._ngram_loop(sentence)
+        if cut is not None:
+            self.looped = True
+            return cut
+        self._remember_words(sentence)
+        return None
+
+    def _remember_words(self, text: str) -> None:
+        self.words.extend(re.findall(r"\w+", text.lower()))
+
+    def _ngram_loop(self, text: str) -> int | None:
+        """Offset in `text` where a repetition starts, or None."""
+        new = [(m.group(0).lower(), m.start()) for m in re.finditer(r"\w+", text)]
+        words = self.words + [w for w, _ in new]
+        base = len(self.words)
+        run = 1
+        for i in range(1, len(words)):
+            run = run + 1 if words[i] == words[i - 1] else 1
+            if run >= self.same_word and i >= base:
+                j = i - run + 2  # keep the first occurrence
+                return new[max(j - base, 0)][1] if j >= base else 0
+        n = self.ngram
+        grams: dict[tuple[str, ...], int] = {}
+        for i in range(len(words) - n + 1):
+            g = tuple(words[i:i + n])
+            if g in grams and i >= base:
+                return new[i - base][1]
+            grams.setdefault(g, i)
+        return None
 
 
 class Generation:
-    """A streaming answer: iterate for text pieces; `.text` and `.stats` after."""
+    """A streaming answer: iterate for text pieces; `.text` and `.stats` after.
 
-    def __init__(self, pieces: Iterator[str], stats: GenStats, cancel: threading.Event) -> None:
+    Text passes through a `LoopDetector` (`loop_guard=False` turns it off, e.g. for
+    JSON output): a repeating generation is stopped and `stats.finish_reason` is "loop".
+    """
+
+    def __init__(self, pieces: Iterator[str], stats: GenStats, cancel: threading.Event, *, loop_guard: bool = True) -> None:
         self._pieces = pieces
         self.stats = stats
         self._cancel = cancel
         self.text = ""
         self._done = False
+        self._guard = LoopDetector() if loop_guard else None
 
     def __iter__(self) -> Iterator[str]:
+        if self._done:
+            return
+        guard = self._guard
         for piece in self._pieces:
-            self.text += piece
-            yield piece
+            if guard is None:
+                self.text += piece
+                yield piece
+                continue
+            out = guard.feed(piece)
+            if out:
+                self.text += out
+                yield out
+            if guard.looped:
+                break
+        if guard is not None:
+            if guard.looped:
+                close = getattr(self._pieces, "close", None)
+                if close:
+                    close()  # stops decoding now
+            tail = "" if self._cancel.is_set() else guard.flush()  # a cancelled answer ends where it was
+            if tail:
+                self.text += tail
+                yield tail
+            if guard.looped or guard.withheld:
+                self.stats.finish_reason = "loop"
+                self.stats.loop_trimmed_chars = len(guard.withheld)
         self._done = True
 
     def cancel(self) -> None:
@@ -94,6 +264,15 @@ class EngineConfig:
     seed: int = 0
     stop: list[str] = field(default_factory=list)
     chat_template: str | None = None
+    sampling: Sampling = field(default_factory=Sampling)
+    """Top-k/top-p/min-p and penalties (the bundle's preset merged with settings); its
+    temperature, when set, is used instead of `temperature`."""
+    prompt_lookup: int = 0
+    """Prompt-lookup (n-gram) speculative decoding: tokens drafted per step from text already in
+    the prompt (llama-cpp-python's LlamaPromptLookupDecoding); 0 = off. Greedy output is unchanged."""
+    prompt_cache: Any = None
+    """A llama-cpp-python prompt cache from `app.llm.prompt_cache.make_prompt_cache`; None = only the
+    live context's common prefix is reused."""
 
 
 class LlamaEngine:
@@ -144,6 +323,10 @@ class LlamaEngine:
         )
         if self.config.n_threads:
             kwargs["n_threads"] = self.config.n_threads
+        if self.config.prompt_lookup:
+            from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
+
+            kwargs["draft_model"] = LlamaPromptLookupDecoding(num_pred_tokens=self.config.prompt_lookup)
         t0 = time.perf_counter()
         try:
             llm = llama_cpp.Llama(**kwargs)
@@ -156,6 +339,8 @@ class LlamaEngine:
             from app.bundle.chat_template import guarded_chat_handler
 
             llm.chat_handler = guarded_chat_handler(llm, self.config.chat_template)
+        if self.config.prompt_cache is not None:
+            llm.set_cache(self.config.prompt_cache)
         self.load_seconds = time.perf_counter() - t0
         log.info("loaded %s in %.2fs", self.model_path.name, self.load_seconds)
         return llm
@@ -193,18 +378,22 @@ class LlamaEngine:
         stats.context_used = budget.used_fraction
         if budget.dropped:
             log.info("context budget: dropped %d oldest message(s)", budget.dropped)
+        sampling = self.config.sampling
+        default_t = sampling.temperature if sampling.temperature is not None else self.config.temperature
         params: dict[str, Any] = dict(
             messages=budget.messages,
             max_tokens=max_tokens,
-            temperature=self.config.temperature if temperature is None else temperature,
+            temperature=default_t if temperature is None else temperature,
             seed=self.config.seed,
             stream=True,
         )
+        if json_schema is None:
+            params.update(sampling.params())  # penalties would distort constrained JSON
         if self.config.stop:
             params["stop"] = list(self.config.stop)
         if json_schema is not None:
             params["response_format"] = {"type": "json_object", "schema": json_schema}
-        return Generation(self._stream(params, stats, cancel), stats, cancel)
+        return Generation(self._stream(params, stats, cancel), stats, cancel, loop_guard=json_schema is None)
 
     def _stream(self, params: dict, stats: GenStats, cancel: threading.Event) -> Iterator[str]:
         llm = self.load()

@@ -141,7 +141,7 @@ class RemoteEngine:
         if extra:
             body.update(extra)
         extras: dict[str, Any] = {}
-        gen = Generation(self._stream(body, stats, cancel, extras), stats, cancel)
+        gen = Generation(self._stream(body, stats, cancel, extras), stats, cancel, loop_guard=json_schema is None)
         gen.extra = extras  # type: ignore[attr-defined]  # server extras (e.g. `citations`) land here
         return gen
 

@@ -18,10 +18,10 @@ QUESTION = [{"role": "user", "content": "Write three sentences about password ha
 def test_streams_pieces_with_stats(chat_engine):
     gen = chat_engine.chat(QUESTION, max_tokens=40)
     pieces = list(gen)
-    assert len(pieces) > 5
+    assert pieces  # released a sentence at a time (the loop detector holds the sentence being written)
     assert gen.text == "".join(pieces) and gen.text.strip()
     s = gen.stats
-    assert s.completion_tokens == len(pieces)
+    assert s.completion_tokens >= len(pieces) and s.finish_reason in ("stop", "length")
     assert s.ttft_s is not None and 0 < s.ttft_s < s.total_s
     assert s.tokens_per_s > 0 and s.prompt_tokens > 0 and not s.cancelled
 
@@ -39,9 +39,9 @@ def test_cancel_mid_stream(chat_engine):
     got = []
     for piece in gen:
         got.append(piece)
-        if len(got) == 3:
+        if len(got) == 1:
             gen.cancel()
-    assert len(got) == 3
+    assert len(got) == 1
     assert gen.stats.cancelled and gen.stats.finish_reason == "cancelled"
     # The engine is usable again right after a cancel.
     assert chat_engine.chat(QUESTION, max_tokens=5).result()

@@ -1,0 +1,247 @@
+"""Grounded answers on material nobody here wrote: the OWASP WSTG question set.
+
+    .venv/bin/python bench/eval_answers.py retrieval [--split test|tune|all] [--bundle DIR] [--json]
+    .venv/bin/python bench/eval_answers.py answers   [--split test] [--llm GGUF] [--bundle DIR] [--limit N] [--show]
+
+Question set: bench/data/wstg_questions.jsonl (written before tuning): id, lang,
+question, files (answering file names), phrase (text the answering chunk holds),
+off_topic. Split: sha1(id) odd -> test, even -> tune (deterministic).
+
+The corpus (../shared/devsets/knowledge/wstg/document, or BASTION_WSTG) is ingested
+with the bundle's embedder into a knowledge base cached under
+BASTION_BENCH_CACHE (default /work/cache/wstg-index), keyed by the embedder
+fingerprint; later runs only re-check file hashes.
+
+retrieval: for each variant (naive RRF = no glossary, no second stage; full =
+the shipped retriever), context-hit@4 (a top-4 chunk after the floor comes from an
+answering file and holds the phrase), file-hit@5 (an answering file in the top 5),
+refused (off-topic: nothing passes the floor), per language.
+
+answers: the bundle's chat model (or --llm / BASTION_BENCH_LLM, e.g. the
+yardstick) answers every question through `app.knowledge.answer`; per answer:
+has >= 1 supported citation, unsupported citations left (0 by construction),
+citations the model wrote that were removed, extractive, loop-stopped,
+finish_reason, seconds. The same prompt is also sent through a bare
+llama-cpp-python `create_chat_completion` (llama.cpp default sampling) for the
+median time comparison and to count how often the bare model loops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+QUESTIONS = ROOT / "bench/data/wstg_questions.jsonl"
+CORPUS = Path(os.environ.get("BASTION_WSTG", ROOT.parent / "shared/devsets/knowledge/wstg/document"))
+CACHE = Path(os.environ.get("BASTION_BENCH_CACHE", "/work/cache/wstg-index"))
+
+
+def split_of(qid: str) -> str:
+    return "test" if int(hashlib.sha1(qid.encode("utf-8")).hexdigest(), 16) % 2 else "tune"
+
+
+def load_questions(split: str) -> list[dict]:
+    rows = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for r in rows:
+        r["split"] = split_of(r["id"])
+    return [r for r in rows if split == "all" or r["split"] == split]
+
+
+def open_bundle_parts(bundle_dir: Path | None):
+    from app.bundle import load_bundle
+    from app.runtime import make_embedder
+    from app.settings import load_settings
+
+    settings = load_settings(**({"bundle": bundle_dir} if bundle_dir else {}))
+    bundle = load_bundle(settings.bundle_path())
+    return settings, bundle, make_embedder(settings, bundle)
+
+
+def wstg_kb(embedder):
+    """The WSTG knowledge base for this embedder (ingested once, then only re-checked)."""
+    from app.knowledge import KnowledgeBase, ingest
+
+    if not CORPUS.is_dir():
+        raise SystemExit(f"WSTG corpus not found at {CORPUS} (set BASTION_WSTG)")
+    path = CACHE / embedder.fingerprint[:16]
+    kb = KnowledgeBase(path, name="wstg", fingerprint=embedder.fingerprint)
+    t0 = time.perf_counter()
+    rep = ingest([CORPUS], kb=kb, embedder=embedder, base=CORPUS)
+    print(f"# index {path}: {kb.count()} chunks ({len(rep.added)} files added, {time.perf_counter() - t0:.1f}s)", file=sys.stderr)
+    return kb
+
+
+def context_hit(hits, q: dict, k: int = 4) -> bool:
+    phrase = q["phrase"].lower()
+    return any(Path(h.source).name in q["files"] and phrase in f"{h.heading}\n{h.text}".lower() for h in hits[:k])
+
+
+def file_hit(hits, q: dict, k: int = 5) -> bool:
+    return any(Path(h.source).name in q["files"] for h in hits[:k])
+
+
+def eval_retrieval(retriever, questions: list[dict], *, show: bool = False) -> dict:
+    rows = []
+    for q in questions:
+        hits = retriever.search(q["question"], k=5)
+        if q.get("off_topic"):
+            rows.append({"lang": q["lang"], "off_topic": True, "refused": not hits})
+            if show and hits:
+                print(f"  NOT REFUSED {q['id']}: {[h.source for h in hits[:2]]}")
+            continue
+        r = {"lang": q["lang"], "off_topic": False, "ctx": context_hit(hits, q), "file": file_hit(hits, q)}
+        rows.append(r)
+        if show and not (r["ctx"] and r["file"]):
+            print(f"  MISS {q['id']} ctx={r['ctx']} file={r['file']}: " +
+                  "; ".join(f"{Path(h.source).name}›{h.heading[-30:]}" for h in hits[:5]))
+    return summarize(rows)
+
+
+def summarize(rows: list[dict]) -> dict:
+    def agg(rs):
+        ans = [r for r in rs if not r["off_topic"]]
+        off = [r for r in rs if r["off_topic"]]
+        return {"questions": len(ans), "context_hit@4": round(sum(r["ctx"] for r in ans) / len(ans), 3) if ans else None,
+                "file_hit@5": round(sum(r["file"] for r in ans) / len(ans), 3) if ans else None,
+                "off_topic": len(off), "refused": sum(r["refused"] for r in off)}
+    out = agg(rows)
+    out["by_lang"] = {lang: agg([r for r in rows if r["lang"] == lang]) for lang in sorted({r["lang"] for r in rows})}
+    return out
+
+
+def cmd_retrieval(args) -> int:
+    from app.knowledge import Retriever
+
+    settings, bundle, emb = open_bundle_parts(args.bundle)
+    kb = wstg_kb(emb)
+    questions = load_questions(args.split)
+    report = {}
+    for name, kw in (("naive-rrf", {"expand": False, "second_stage": False}),
+                     ("glossary", {"expand": True, "second_stage": False}),
+                     ("full", {})):
+        r = Retriever([kb], embedder=emb, **kw)
+        t0 = time.perf_counter()
+        report[name] = eval_retrieval(r, questions, show=args.show and name == "full")
+        report[name]["seconds_per_query"] = round((time.perf_counter() - t0) / max(len(questions), 1), 3)
+    kb.close()
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"split={args.split}  ({QUESTIONS.name})")
+        for name, m in report.items():
+            print(f"{name:<10} ctx@4 {m['context_hit@4']}  file@5 {m['file_hit@5']}  off-topic refused "
+                  f"{m['refused']}/{m['off_topic']}  ({m['questions']} answerable, {m['seconds_per_query']}s/query)")
+            for lang, lm in m["by_lang"].items():
+                print(f"   {lang}: ctx@4 {lm['context_hit@4']}  file@5 {lm['file_hit@5']}  n={lm['questions']}"
+                      f"  refused {lm['refused']}/{lm['off_topic']}")
+    return 0
+
+
+def _bare_call(llm, messages: list[dict], max_tokens: int) -> tuple[float, str, str]:
+    t0 = time.perf_counter()
+    out = llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=0.2, seed=0)
+    return time.perf_counter() - t0, out["choices"][0]["message"]["content"] or "", out["choices"][0]["finish_reason"]
+
+
+def cmd_answers(args) -> int:
+    from app.knowledge import Retriever, answer
+    from app.knowledge.prompt_format import build_rag_messages
+    from app.llm.engine import LoopDetector
+    from app.prompts import load_prompts
+    from app.runtime import make_engine
+
+    settings, bundle, emb = open_bundle_parts(args.bundle)
+    llm_path = args.llm or os.environ.get("BASTION_BENCH_LLM")
+    if llm_path:  # the same bundle, another chat model (a yardstick)
+        from app.llm.engine import EngineConfig, LlamaEngine, Sampling
+        from app.prompts import SAMPLING_PRESETS
+
+        engine = LlamaEngine(Path(llm_path), EngineConfig(n_ctx=settings.engine.n_ctx, max_tokens=args.max_tokens,
+                                                          sampling=Sampling(**SAMPLING_PRESETS["default"])))
+    else:
+        engine = make_engine(settings, bundle)
+    system = load_prompts(bundle.prompts_path).chat_system
+    kb = wstg_kb(emb)
+    retriever = Retriever([kb], embedder=emb)
+    questions = load_questions(args.split)[: args.limit or None]
+    llm = engine.load()
+    rows = []
+    for q in questions:
+        t0 = time.perf_counter()
+        ans = answer(q["question"], engine=engine, retriever=retriever, system=system, max_tokens=args.max_tokens)
+        ans.result()
+        secs = time.perf_counter() - t0
+        row = {"id": q["id"], "lang": q["lang"], "off_topic": bool(q.get("off_topic")), "seconds": round(secs, 2),
+               "refused": not ans.hits, "finish": ans.finish_reason, "extractive": ans.extractive,
+               "supported_citations": len(ans.citations), "removed": ans.removed_citations,
+               "uncited_sentences": ans.unsupported_sentences, "warnings": [c for c, _ in ans.warnings]}
+        if ans.hits:
+            msgs = build_rag_messages(q["question"], ans.hits, system=system)
+            bare_s, bare_text, bare_finish = _bare_call(llm, msgs, args.max_tokens)
+            det = LoopDetector()
+            det.feed(bare_text)
+            det.flush()
+            row.update(bare_seconds=round(bare_s, 2), bare_finish=bare_finish, bare_loops=det.looped)
+        rows.append(row)
+        if args.show:
+            print(f"--- {q['id']} ({secs:.1f}s, {row['finish']}, {row['warnings']})\nQ: {q['question']}\nRAW: {ans.raw_text.strip()[:600]}\n"
+                  f"FINAL: {ans.text.strip()[:800]}")
+            for c in ans.citations:
+                print(f"   [{c.n}] {Path(c.hit.source).name} :: {c.spans[0][:160] if c.spans else ''!r}")
+                for s in c.sentences[:2]:
+                    print(f"        <- {s[:160]!r}")
+    retriever.close()
+    answerable = [r for r in rows if not r["off_topic"]]
+    off = [r for r in rows if r["off_topic"]]
+    ok = [r for r in answerable if r["supported_citations"] >= 1]
+    gen = [r for r in answerable if not r["refused"]]
+    report = {
+        "model": engine.name, "split": args.split, "answerable": len(answerable),
+        "with_supported_citation": len(ok), "share_with_supported_citation": round(len(ok) / max(len(answerable), 1), 3),
+        "generated_not_extractive": sum(1 for r in ok if not r["extractive"]),
+        "extractive": sum(1 for r in answerable if r["extractive"]),
+        "model_citations_removed": sum(r["removed"] for r in rows),
+        "answers_with_uncited_sentences": sum(1 for r in answerable if r["uncited_sentences"]),
+        "loop_stopped": sum(1 for r in rows if r["finish"] == "loop"),
+        "truncated": sum(1 for r in rows if r["finish"] == "length"),
+        "bare_looping": sum(1 for r in gen if r.get("bare_loops")),
+        "bare_truncated": sum(1 for r in gen if r.get("bare_finish") == "length"),
+        "off_topic": len(off), "off_topic_refused": sum(r["refused"] for r in off),
+        "refused_answerable": sum(1 for r in answerable if r["refused"]),
+        "median_s": round(statistics.median([r["seconds"] for r in gen]), 2) if gen else None,
+        "median_bare_s": round(statistics.median([r["bare_seconds"] for r in gen]), 2) if gen else None,
+        "rows": rows,
+    }
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        print(json.dumps({k: v for k, v in report.items() if k != "rows"}, indent=2))
+    return 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("what", choices=["retrieval", "answers"])
+    ap.add_argument("--split", default="test", choices=["test", "tune", "all"])
+    ap.add_argument("--bundle", type=Path, default=None)
+    ap.add_argument("--llm", default=None, help="Another chat GGUF (default: the bundle's; or BASTION_BENCH_LLM).")
+    ap.add_argument("--max-tokens", type=int, default=256)
+    ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--show", action="store_true", help="Print misses / every answer with its citations.")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    return cmd_retrieval(args) if args.what == "retrieval" else cmd_answers(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
