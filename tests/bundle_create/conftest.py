@@ -6,9 +6,12 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
+
+from app import paths
 
 CHATML = (
     "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
@@ -86,3 +89,19 @@ def make_ollama_store(root: Path, gguf: Path, *, name: str = "smollm2", tag: str
     mdir.mkdir(parents=True, exist_ok=True)
     (mdir / tag).write_text(json.dumps(manifest))
     return root
+
+
+@pytest.fixture
+def home_with_starter(bastion_home, starter_bundle):
+    """BASTION_HOME whose bundles/starter is the session's starter bundle, signed by this home's local key.
+
+    Files are hard-linked (cp -al), never written; only manifest.sig is new.
+    """
+    from app.bundle.signing import SIGNATURE_NAME, sign_bundle
+
+    dst = paths.starter_bundle_dir()
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["cp", "-al", str(starter_bundle), str(dst)], check=True)
+    (dst / SIGNATURE_NAME).unlink(missing_ok=True)
+    sign_bundle(dst)
+    return bastion_home

@@ -22,22 +22,6 @@ def bastion(*args: str, env_home=None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, env=env, timeout=600)
 
 
-@pytest.fixture
-def home_with_starter(bastion_home, starter_bundle):
-    """BASTION_HOME whose bundles/starter is the session's starter bundle, signed by this home's local key.
-
-    Files are hard-linked (cp -al), never written; only manifest.sig is new.
-    """
-    from app.bundle.signing import SIGNATURE_NAME, sign_bundle
-
-    dst = paths.starter_bundle_dir()
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["cp", "-al", str(starter_bundle), str(dst)], check=True)
-    (dst / SIGNATURE_NAME).unlink(missing_ok=True)
-    sign_bundle(dst)
-    return bastion_home
-
-
 def test_create_from_gguf_answers_ask(home_with_starter, smollm2_gguf):
     from app.bundle.create import ModelSource, create_bundle
 
