@@ -34,7 +34,7 @@ class BundleEntry:
             return {**row, "problem": self.problem}
         from app.llm.fit import ModelShape, suggest
 
-        shape = ModelShape.from_metrics(m.metrics)
+        shape = ModelShape.from_metrics(m.metrics) or _shape_from_gguf(self.path / m.llm)
         fit = suggest(shape) if shape else None
         row.update({
             "model": m.metrics.get("llm.name") or m.profile,
@@ -46,6 +46,18 @@ class BundleEntry:
             "fit": fit.line() if fit else None,
         })
         return row
+
+
+def _shape_from_gguf(path: Path):
+    """For bundles made before `bundle create` recorded the model's shape: read it from the GGUF header."""
+    from app.errors import BastionError
+    from app.llm.fit import ModelShape
+    from app.llm.gguf_check import check_gguf
+
+    try:
+        return ModelShape.from_gguf(check_gguf(path, check_arch=False))
+    except (BastionError, OSError):
+        return None
 
 
 def bundle_dir(ref: str | Path) -> Path:
