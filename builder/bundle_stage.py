@@ -140,7 +140,7 @@ def run_bundle(
     if reranker.is_file():
         _place(reranker, staging / "reranker.gguf")
     shutil.copytree(idx.path("index"), staging / "index")
-    write_text(staging / "prompts.toml", default_prompts_toml())
+    write_text(staging / "prompts.toml", default_prompts_toml("small" if profile.tiny else "default"))
     for f in eval_files:
         _place(f, staging / "eval" / f.name)
 
