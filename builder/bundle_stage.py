@@ -169,7 +169,9 @@ def run_bundle(
         tools=tools,
         metrics=flat_metrics(run) | {"chat_template_family": profile.chat_template} | _app_metrics(app_ev),
     )
-    sealed = seal(staging, manifest)
+    sealed = seal(staging, manifest)  # also signs manifest.json: BASTION_SIGNING_KEY, else this machine's key
+    signer = json.loads((staging / "manifest.sig").read_text(encoding="utf-8"))["signatures"][0]["keyid"]
+    progress(f"bundle: manifest signed with {signer}; laptops must trust this key (`bastion bundle trust`)")
     problems = verify_bundle(staging, full=True)
     if problems:
         raise BastionError(f"the assembled bundle failed verification: {problems[0]}",
