@@ -1,0 +1,317 @@
+"""Speed on a laptop CPU: batched embedding, prompt caches, prompt-lookup decoding, CLI start-up.
+
+    OMP_WAIT_POLICY=PASSIVE .venv/bin/python bench/bench_speed.py embed  [--bundle DIR] [--corpus DIR] [--max-files N] [--rounds 3]
+    OMP_WAIT_POLICY=PASSIVE .venv/bin/python bench/bench_speed.py cache  [--model GGUF] [--rounds 3]
+    OMP_WAIT_POLICY=PASSIVE .venv/bin/python bench/bench_speed.py lookup [--model GGUF] [--rounds 3]
+    OMP_WAIT_POLICY=PASSIVE .venv/bin/python bench/bench_speed.py startup [--runs 7]
+
+Every comparison runs its variants interleaved in the same run (A B C A B C ...) and
+reports medians and ratios against the baseline measured alongside, so a loaded
+machine slows both sides alike; absolute times are context only. `--model` defaults
+to $BASTION_BENCH_LLM, else the configured bundle's chat model (the starter).
+
+embed: chunk texts from the corpus (default: the starter notes) embedded by
+  one-at-a-time  llama-cpp-python `Llama.embed([text])`, the embedder as it was (n_ctx 512)
+  legacy-32      the old embedder: `Llama.embed(32 texts)` with n_batch 512 (about 2 texts a decode)
+  batched        `app.llm.embedder.Embedder` (many sequences per decode), 32 texts a call, as ingest calls it
+  torch-minilm   sentence-transformers all-MiniLM-L6-v2 on torch, batch 32
+  ingest         the real `ingest()` (load, chunk, embed, store in chroma) with the batched embedder
+  each in its own process (so peak RSS is its own; model load time excluded from chunks/s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+EMBED_VARIANTS = ("one-at-a-time", "legacy-32", "batched", "torch-minilm", "ingest")
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _median(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else float("nan")
+
+
+# -- embed ------------------------------------------------------------------------------
+def _embedder_spec(bundle_dir: Path | None):
+    from app.bundle import load_bundle
+    from app.settings import load_settings
+
+    settings = load_settings(**({"bundle": bundle_dir} if bundle_dir else {}))
+    bundle = load_bundle(settings.bundle_path())
+    e = bundle.manifest.embedder
+    return bundle.file(e.path), e
+
+
+def _chunk_texts(gguf: Path, max_tokens: int, files: list[Path]) -> list[str]:
+    from app.knowledge import chunk_document, load_file
+    from app.knowledge.chunking import ChunkOptions
+    from app.llm.embedder import Embedder
+
+    emb = Embedder(gguf, fingerprint="bench", max_tokens=max_tokens)
+    opts = ChunkOptions(max_tokens=min(200, max_tokens - 16), overlap_tokens=32)
+    texts = [c.embed_text for f in files for c in chunk_document(load_file(f), count_tokens=emb.count_tokens, options=opts)]
+    emb.close()
+    return texts
+
+
+def embed_worker(args) -> dict:
+    """One variant in this process: load (untimed), embed every text (timed), report."""
+    spec = json.loads(Path(args.spec).read_text())
+    texts: list[str] = spec["texts"]
+    gguf, max_tokens, variant = Path(spec["gguf"]), int(spec["max_tokens"]), args.variant
+    t_load = time.perf_counter()
+    if variant in ("one-at-a-time", "legacy-32"):
+        import llama_cpp
+
+        from app.llm.native_log import silence_native_logs
+
+        silence_native_logs()
+        llm = llama_cpp.Llama(model_path=str(gguf), embedding=True, n_ctx=max_tokens, n_batch=max_tokens,
+                              n_ubatch=max_tokens, verbose=False)
+        step = 1 if variant == "one-at-a-time" else 32
+        run = lambda: [v for i in range(0, len(texts), step) for v in llm.embed(texts[i:i + step], normalize=True, truncate=True)]  # noqa: E731
+    elif variant == "batched":
+        from app.llm.embedder import Embedder
+
+        emb = Embedder(gguf, fingerprint="bench", max_tokens=max_tokens, batch_tokens=spec.get("batch_tokens") or 2048)
+        emb.load()
+        run = lambda: [v for i in range(0, len(texts), 32) for v in emb.embed(texts[i:i + 32])]  # noqa: E731
+    elif variant == "torch-minilm":
+        from sentence_transformers import SentenceTransformer
+
+        from builder.sources import minilm_dir
+
+        st = SentenceTransformer(str(minilm_dir()), device="cpu")
+        st.max_seq_length = max_tokens
+        run = lambda: st.encode(texts, batch_size=32, normalize_embeddings=True)  # noqa: E731
+    elif variant == "ingest":
+        from app.knowledge import KnowledgeBase, ingest
+        from app.llm.embedder import Embedder
+
+        emb = Embedder(gguf, fingerprint="bench", max_tokens=max_tokens, batch_tokens=spec.get("batch_tokens") or 2048)
+        emb.load()
+        work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+
+        def run():
+            kb = KnowledgeBase(work / "kb", name="bench", fingerprint="bench")
+            rep = ingest([Path(p) for p in spec["files"]], kb=kb, embedder=emb)
+            kb.close()
+            return [None] * rep.chunks
+    else:
+        raise SystemExit(f"unknown variant {variant}")
+    load_s = time.perf_counter() - t_load
+    t0 = time.perf_counter()
+    out = run()
+    secs = time.perf_counter() - t0
+    return {"variant": variant, "chunks": len(out), "seconds": secs, "chunks_per_s": len(out) / secs,
+            "load_s": load_s, "peak_rss_mb": _rss_mb()}
+
+
+def bench_embed(args) -> dict:
+    gguf, spec = _embedder_spec(args.bundle)
+    corpus = Path(args.corpus) if args.corpus else ROOT / "app" / "knowledge" / "notes"
+    files = sorted(p for p in corpus.rglob("*.md"))[: args.max_files]
+    texts = _chunk_texts(gguf, spec.max_tokens, files)
+    variants = [v for v in args.variants.split(",") if v]
+    with tempfile.TemporaryDirectory() as tmp:
+        spec_file = Path(tmp) / "spec.json"
+        spec_file.write_text(json.dumps({"texts": texts, "gguf": str(gguf), "max_tokens": spec.max_tokens,
+                                         "files": [str(f) for f in files], "batch_tokens": args.batch_tokens}))
+        runs: dict[str, list[dict]] = {v: [] for v in variants}
+        for r in range(args.rounds):
+            for v in variants:
+                cmd = [sys.executable, __file__, "_embed-worker", "--variant", v, "--spec", str(spec_file)]
+                res = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
+                if res.returncode != 0:
+                    raise SystemExit(f"{v} failed:\n{res.stderr[-3000:]}")
+                row = json.loads(res.stdout.strip().splitlines()[-1])
+                runs[v].append(row)
+                print(f"  round {r + 1} {v:14s} {row['chunks_per_s']:7.1f} chunks/s  rss {row['peak_rss_mb']:.0f} MB",
+                      file=sys.stderr)
+    summary = {v: {"chunks_per_s": round(_median([x["chunks_per_s"] for x in rows]), 2),
+                   "runs": [round(x["chunks_per_s"], 2) for x in rows],
+                   "peak_rss_mb": round(max(x["peak_rss_mb"] for x in rows), 1),
+                   "load_s": round(_median([x["load_s"] for x in rows]), 2)} for v, rows in runs.items()}
+    ratios = {}
+    for base in ("one-at-a-time", "legacy-32", "torch-minilm"):
+        for v in ("batched", "ingest"):
+            if base in summary and v in summary:
+                ratios[f"{v}/{base}"] = round(summary[v]["chunks_per_s"] / summary[base]["chunks_per_s"], 2)
+    return {"files": len(files), "chunks": len(texts), "corpus": str(corpus), "batch_tokens": args.batch_tokens,
+            "variants": summary, "ratios": ratios}
+
+
+# -- chat: prompt caches and prompt-lookup decoding ---------------------------------------------
+QUESTIONS = ("How do I prevent SQL injection in Python code? Quote the sources.",
+             "And how should path traversal be prevented when serving user-named files? Quote the sources.")
+
+
+def _model_path(arg: Path | None) -> Path:
+    if arg:
+        return Path(arg)
+    if os.environ.get("BASTION_BENCH_LLM"):
+        return Path(os.environ["BASTION_BENCH_LLM"])
+    from app.bundle import load_bundle
+    from app.settings import load_settings
+
+    return load_bundle(load_settings().bundle_path()).llm_path
+
+
+def _rag_messages(question: str, notes: list[Path], *, history: list[dict] | None = None) -> list[dict]:
+    """A RAG prompt in the app's format: five numbered sources of ~200 tokens each from the starter notes."""
+    from app.knowledge.prompt_format import source_block, system_prompt, user_turn
+
+    blocks = []
+    for n, f in enumerate(notes, 1):
+        words = f.read_text(encoding="utf-8").split()
+        blocks.append(source_block(n, " ".join(words[40:190]), f"{f.name} (lines 5-30)"))
+    msgs = [{"role": "system", "content": system_prompt("You are Bastion, an offline security assistant.")}]
+    msgs.extend(history or [])
+    msgs.append({"role": "user", "content": user_turn("\n\n".join(blocks), question)})
+    return msgs
+
+
+def _engine(model: Path, n_ctx: int, **cfg):
+    from app.llm.engine import EngineConfig, LlamaEngine
+
+    eng = LlamaEngine(model, EngineConfig(n_ctx=n_ctx, temperature=0.0, **cfg))
+    t = time.perf_counter()
+    eng.load()
+    return eng, time.perf_counter() - t
+
+
+def _ttft(eng, msgs, *, reset: bool = False, max_tokens: int = 8) -> tuple[float, str, int]:
+    if reset:
+        eng.load().reset()  # forget the live context: the whole prompt is evaluated again
+    gen = eng.chat(msgs, max_tokens=max_tokens, temperature=0.0)
+    text = gen.result()
+    return gen.stats.ttft_s or float("nan"), text, gen.stats.prompt_tokens
+
+
+def bench_cache(args) -> dict:
+    """TTFT of (a) a repeated one-shot ask through the disk cache (fresh engine, as a new process would
+    be) and (b) the second question of a session (live context + RAM cache), each against the same
+    prompt evaluated from scratch in the same round."""
+    from app.llm.prompt_cache import make_prompt_cache
+
+    model = _model_path(args.model)
+    notes = sorted((ROOT / "app" / "knowledge" / "notes").glob("*.md"))
+    q1 = _rag_messages(QUESTIONS[0], notes[:5])
+    tmp = Path(tempfile.mkdtemp(prefix="bench-kv-"))
+    rows: dict[str, list[float]] = {k: [] for k in ("uncached_q1", "repeat_ask_disk", "uncached_q2", "session_q2",
+                                                    "uncached_q2_same_sources", "session_q2_same_sources")}
+    loads = []
+    ram = make_prompt_cache("ram", fingerprint="bench", n_ctx=args.n_ctx)
+    session, _ = _engine(model, args.n_ctx, prompt_cache=ram)
+    plain, _ = _engine(model, args.n_ctx)
+    for r in range(args.rounds):
+        # (a) one-shot ask twice, each in a fresh engine with the disk cache; baseline: the plain engine reset.
+        disk_root = tmp / f"disk{r}"
+        for i in range(2):
+            eng, load_s = _engine(model, args.n_ctx, prompt_cache=make_prompt_cache("disk", fingerprint="bench", n_ctx=args.n_ctx, root=disk_root))
+            loads.append(load_s)
+            t, _, n_prompt = _ttft(eng, q1)
+            eng.close()
+            if i == 1:
+                rows["repeat_ask_disk"].append(t)
+        rows["uncached_q1"].append(_ttft(plain, q1, reset=True)[0])
+        # (b) a session: q1, then q2 with q1 and its answer as history (as the app sends them).
+        session.load().reset()
+        _, a1, _ = _ttft(session, q1, max_tokens=48)
+        history = [{"role": "user", "content": QUESTIONS[0]}, {"role": "assistant", "content": a1}]
+        for label, srcs in (("", notes[5:10]), ("_same_sources", notes[:5])):
+            q2 = _rag_messages(QUESTIONS[1], srcs, history=history)
+            session.load().reset()
+            _ttft(session, q1, max_tokens=48)  # back to "just answered q1" (the RAM cache restores it)
+            rows["session_q2" + label].append(_ttft(session, q2)[0])
+            rows["uncached_q2" + label].append(_ttft(plain, q2, reset=True)[0])
+        print(f"  round {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f}s" for k, v in rows.items()), file=sys.stderr)
+    session.close()
+    plain.close()
+    med = {k: round(_median(v), 3) for k, v in rows.items()}
+    return {"model": str(model), "prompt_tokens_q1": n_prompt, "rounds": args.rounds, "ttft_median_s": med,
+            "model_load_median_s": round(_median(loads), 2),
+            "ratios": {"repeat_ask_disk/uncached": round(med["repeat_ask_disk"] / med["uncached_q1"], 3),
+                       "session_q2/uncached": round(med["session_q2"] / med["uncached_q2"], 3),
+                       "session_q2_same_sources/uncached": round(med["session_q2_same_sources"] / med["uncached_q2_same_sources"], 3)}}
+
+
+def bench_lookup(args) -> dict:
+    """Greedy grounded answers with and without prompt-lookup decoding, interleaved: tokens/s and identical text."""
+    model = _model_path(args.model)
+    notes = sorted((ROOT / "app" / "knowledge" / "notes").glob("*.md"))
+    msgs = _rag_messages(QUESTIONS[0], notes[:5])
+    plain, _ = _engine(model, args.n_ctx)
+    fast, _ = _engine(model, args.n_ctx, prompt_lookup=args.draft)
+    rows: dict[str, list[dict]] = {"plain": [], "lookup": []}
+    texts: dict[str, set[str]] = {"plain": set(), "lookup": set()}
+    for r in range(args.rounds):
+        for name, eng in (("plain", plain), ("lookup", fast)):
+            eng.load().reset()
+            gen = eng.chat(msgs, max_tokens=args.max_tokens, temperature=0.0)
+            texts[name].add(gen.result())
+            rows[name].append({"tps": gen.stats.tokens_per_s, "ttft": gen.stats.ttft_s, "n": gen.stats.completion_tokens})
+            print(f"  round {r + 1} {name}: {gen.stats.tokens_per_s:.2f} tok/s, ttft {gen.stats.ttft_s:.2f}s, "
+                  f"{gen.stats.completion_tokens} tokens", file=sys.stderr)
+    plain.close()
+    fast.close()
+    med = {k: {"tokens_per_s": round(_median([x["tps"] for x in v]), 2), "ttft_s": round(_median([x["ttft"] for x in v]), 2),
+               "tokens": v[0]["n"]} for k, v in rows.items()}
+    return {"model": str(model), "draft_tokens": args.draft, "rounds": args.rounds, "variants": med,
+            "identical_greedy_text": texts["plain"] == texts["lookup"] and len(texts["plain"]) == 1,
+            "ratios": {"lookup/plain tokens_per_s": round(med["lookup"]["tokens_per_s"] / med["plain"]["tokens_per_s"], 3),
+                       "lookup/plain ttft": round(med["lookup"]["ttft_s"] / med["plain"]["ttft_s"], 3)},
+            "answer": sorted(texts["plain"])[0][:400]}
+
+
+# -- main ---------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    e = sub.add_parser("embed", help="chunks/s: batched vs one-at-a-time vs torch MiniLM, peak RSS")
+    e.add_argument("--bundle", type=Path, default=None)
+    e.add_argument("--corpus", type=Path, default=None, help="folder of Markdown files (default: the starter notes)")
+    e.add_argument("--max-files", type=int, default=None)
+    e.add_argument("--rounds", type=int, default=3)
+    e.add_argument("--batch-tokens", type=int, default=None)
+    e.add_argument("--variants", default=",".join(EMBED_VARIANTS))
+    w = sub.add_parser("_embed-worker")
+    w.add_argument("--variant", required=True)
+    w.add_argument("--spec", required=True)
+    c = sub.add_parser("cache", help="TTFT: repeated one-shot ask (disk cache) and second question in a session")
+    lk = sub.add_parser("lookup", help="tokens/s with prompt-lookup decoding vs plain, identical greedy text")
+    for p in (c, lk):
+        p.add_argument("--model", type=Path, default=None, help="GGUF (default: $BASTION_BENCH_LLM, else the bundle's)")
+        p.add_argument("--rounds", type=int, default=2)
+        p.add_argument("--n-ctx", type=int, default=4096)
+    lk.add_argument("--draft", type=int, default=10, help="tokens drafted per step")
+    lk.add_argument("--max-tokens", type=int, default=160)
+    for p in (e, c, lk):
+        p.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    if args.cmd == "_embed-worker":
+        print(json.dumps(embed_worker(args)))
+        return 0
+    result = {"embed": bench_embed, "cache": bench_cache, "lookup": bench_lookup}[args.cmd](args)
+    print(json.dumps(result, indent=None if args.json else 2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

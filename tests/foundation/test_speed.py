@@ -1,0 +1,120 @@
+"""Speed features keep their answers: batched embedding parity, prompt caches, prompt-lookup decoding.
+
+No timings here (bench/bench_speed.py measures them); these check that the fast paths
+give the same vectors and the same greedy text as the plain ones.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.bundle import load_bundle
+from app.llm.embedder import Embedder
+from app.llm.engine import EngineConfig, LlamaEngine
+from app.llm.prompt_cache import make_prompt_cache
+
+pytestmark = pytest.mark.slow
+
+TEXTS = [
+    "SQL injection through string concatenation",
+    "Use parameterised queries; never build SQL from user input. " * 12,
+    "路径遍历漏洞：用户控制的文件名必须规范化后再检查前缀。",
+    "def handler(request): return eval(request.args['q'])",
+    "",
+    "x",
+    "A very long chunk of text about cross-site scripting, output encoding and CSP. " * 60,
+] + [f"note {i}: validate input {i} against an allow-list before use" for i in range(30)]
+
+PROMPT = [
+    {"role": "system", "content": "Answer from the sources. Quote them where you can."},
+    {"role": "user", "content": "<source n=1>Parameterised queries keep user input out of the SQL text: "
+                                "the driver sends the statement and the values separately, so a quote in "
+                                "the input cannot end the string.</source>\n\nQuestion: How do parameterised "
+                                "queries prevent SQL injection? Quote the source."},
+]
+
+
+@pytest.fixture(scope="module")
+def embedder_gguf(starter_bundle):
+    m = load_bundle(starter_bundle).manifest
+    return starter_bundle / m.embedder.path, m.embedder
+
+
+def test_batched_embedding_matches_one_at_a_time(embedder_gguf):
+    import llama_cpp
+
+    path, spec = embedder_gguf
+    # The reference: llama-cpp-python's own embed, one text per call, as the embedder did before batching.
+    ref_llm = llama_cpp.Llama(model_path=str(path), embedding=True, n_ctx=spec.max_tokens, n_batch=spec.max_tokens,
+                              n_ubatch=spec.max_tokens, verbose=False)
+    ref = np.array([ref_llm.embed(t, normalize=True, truncate=True) for t in TEXTS])
+    ref_llm.close()
+    emb = Embedder(path, fingerprint=spec.fingerprint, max_tokens=spec.max_tokens, batch_tokens=1024)
+    got = np.array(emb.embed(TEXTS))
+    assert got.shape == ref.shape
+    cos = (got * ref).sum(axis=1) / np.linalg.norm(got, axis=1) / np.linalg.norm(ref, axis=1)
+    assert cos.min() >= 0.9999, cos
+    assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-4)
+    # Several texts really shared a decode, and splitting the same list differently changes nothing.
+    again = np.array(emb.embed(TEXTS[:3]) + emb.embed(TEXTS[3:]))
+    assert (again * got).sum(axis=1).min() >= 0.9999
+    emb.close()
+
+
+def _greedy(engine: LlamaEngine, messages=PROMPT, max_tokens: int = 48) -> str:
+    return engine.chat(messages, max_tokens=max_tokens, temperature=0.0).result()
+
+
+def test_prompt_lookup_keeps_greedy_text(smollm2_gguf, chat_engine):
+    plain = _greedy(chat_engine)
+    fast = LlamaEngine(smollm2_gguf, EngineConfig(n_ctx=2048, max_tokens=64, temperature=0.0, prompt_lookup=10))
+    try:
+        assert _greedy(fast) == plain
+        assert plain.strip()
+    finally:
+        fast.close()
+
+
+def test_ram_cache_restores_a_prompt_after_another_one(smollm2_gguf, chat_engine):
+    plain = _greedy(chat_engine)
+    cache = make_prompt_cache("ram", fingerprint="test", n_ctx=2048)
+    eng = LlamaEngine(smollm2_gguf, EngineConfig(n_ctx=2048, max_tokens=64, temperature=0.0, prompt_cache=cache))
+    try:
+        assert _greedy(eng) == plain
+        other = [{"role": "user", "content": "Say hello."}]
+        _greedy(eng, other, max_tokens=8)  # the live context now holds another prompt
+        assert len(cache.cache_state) >= 2
+        assert max(s.scores.shape[0] for s in cache.cache_state.values()) == 1  # lean entries
+        assert _greedy(eng) == plain  # restored from the cache, same text
+    finally:
+        eng.close()
+
+
+def test_disk_cache_survives_the_engine_and_recovers_from_damage(smollm2_gguf, chat_engine, tmp_path):
+    plain = _greedy(chat_engine)
+
+    def fresh():
+        cache = make_prompt_cache("disk", fingerprint="test", n_ctx=2048, root=tmp_path)
+        return LlamaEngine(smollm2_gguf, EngineConfig(n_ctx=2048, max_tokens=64, temperature=0.0, prompt_cache=cache)), cache
+
+    eng, cache = fresh()
+    assert _greedy(eng) == plain
+    eng.close()
+    assert len(cache.cache) == 1
+    folder = cache.cache.directory
+    cache.cache.close()
+    eng, cache = fresh()  # a new process would see the same folder
+    assert cache.cache.directory == folder and len(cache.cache) == 1
+    assert _greedy(eng) == plain
+    eng.close()
+    # A damaged entry is a miss, not a failed answer.
+    for f in __import__("pathlib").Path(folder).rglob("*.val"):
+        f.write_bytes(b"not a pickle")
+    cache.cache.close()
+    eng, cache = fresh()
+    assert _greedy(eng) == plain
+    eng.close()
+    # Another model or context size gets another folder.
+    other = make_prompt_cache("disk", fingerprint="other", n_ctx=2048, root=tmp_path)
+    assert other.cache.directory != folder
