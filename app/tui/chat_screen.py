@@ -31,6 +31,11 @@ CHAT_ACTIONS = ("cancel", "regenerate", "new_chat", "toggle_sidebar", "toggle_so
 
 class ChatScreen(Screen):
     AUTO_FOCUS = "#input"
+    # Below 120 columns the history gives its room to an open sources panel (else the chat is a sliver).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    DEFAULT_CSS = """
+    ChatScreen.-narrow.sources-open HistorySidebar { display: none; }
+    """
     BINDINGS = [binding(a, show=a in ("cancel", "regenerate", "new_chat", "toggle_sources")) for a in CHAT_ACTIONS]
 
     class Started(Message):
@@ -120,7 +125,7 @@ class ChatScreen(Screen):
         self.conversation_id = conv.id
         box = self.query_one("#messages", VerticalScroll)
         await box.remove_children()
-        await box.mount_all(MessageView(m.role, m.content, sources=m.sources)
+        await box.mount_all(MessageView(m.role, m.content, sources=m.sources, warnings=(m.stats or {}).get("warnings"))
                             for m in self.app.history.messages(conv.id) if m.role in ("user", "assistant"))
         box.scroll_end(animate=False)
         self.sub_title = conv.title
@@ -225,6 +230,7 @@ class ChatScreen(Screen):
         if view is not None:
             await view.finish(text)
             view.show_sources(self._sources)
+            view.show_warnings(list(getattr(stats, "warnings", [])))  # kept in history with the stats
         self.status.show_stats(stats)
         self.app.history.add_message(self.conversation_id, "assistant", text, sources=self._sources,
                                      stats=asdict(stats))
@@ -248,8 +254,7 @@ class ChatScreen(Screen):
 
     def action_cancel(self) -> None:
         if not self.busy:
-            if self.query_one(SourcesPanel).has_class("open"):
-                self.query_one(SourcesPanel).remove_class("open")
+            self.close_sources()
             return
         self._cancel.set()
         if self._generation is not None:
@@ -272,15 +277,22 @@ class ChatScreen(Screen):
 
     # -- sources ----------------------------------------------------------------------
     async def on_source_chosen(self, msg: SourceChosen) -> None:
-        await self.query_one(SourcesPanel).show(msg.sources, msg.n)
+        await self.open_sources(msg.sources, msg.n)
+
+    async def open_sources(self, sources: list[dict], n: int | None) -> None:
+        await self.query_one(SourcesPanel).show(sources, n)
+        self.add_class("sources-open")
+
+    def close_sources(self) -> None:
+        self.query_one(SourcesPanel).remove_class("open")
+        self.remove_class("sources-open")
 
     async def action_toggle_sources(self) -> None:
-        panel = self.query_one(SourcesPanel)
-        if panel.has_class("open"):
-            panel.remove_class("open")
+        if self.query_one(SourcesPanel).has_class("open"):
+            self.close_sources()
             return
         answers = [v for v in self.query(MessageView) if v.role == "assistant"]
-        await panel.show(answers[-1].sources if answers else [], 1 if answers and answers[-1].sources else None)
+        await self.open_sources(answers[-1].sources if answers else [], 1 if answers and answers[-1].sources else None)
 
     # -- clipboard, sidebar, knowledge ------------------------------------------------
     def _last_answer(self) -> MessageView | None:

@@ -45,8 +45,12 @@ async def test_ctrl_o_after_restore_opens_and_closes_the_sources_panel(bastion_h
         assert panel.has_class("open") and panel.query("#chunk-1")
         meta = " ".join(str(w.render()) for w in panel.query(".meta"))
         assert "cwe-089-sql-injection.md" in meta and "…/" in meta and LONG not in meta
+        sidebar = chat.query_one("#sidebar")
+        assert not sidebar.display  # at 100 columns the history makes room for the panel
         await pilot.press("ctrl+o")
         assert not panel.has_class("open")
+        await pilot.pause()
+        assert sidebar.display
         await pilot.press("ctrl+o", "escape")
         assert not panel.has_class("open")
 
