@@ -1,20 +1,36 @@
-"""Evaluate secure-code analysis on the labelled snippets in tests/data/analysis_eval.
+"""Evaluate secure-code analysis on labelled suites: the project's own snippets and public benchmarks.
 
-Reports precision, recall and F1 for vulnerable-vs-safe and CWE accuracy, per language and
-overall, for three modes: static-only (Semgrep + Bandit, no model), model-only (the model with
-no static evidence) and hybrid (static evidence + model review). Model runs take seconds each:
-`--limit N` takes N cases (pairs kept together, languages interleaved) for the model modes and
-also reports static-only on that same subset so the modes compare on equal ground.
+Suites
+- `own`: the 280 hand-written snippets in tests/data/analysis_eval (8 languages). A case counts as
+  flagged when the report's label is not "safe" (any counted finding).
+- `bp`: OWASP Benchmark for Python v0.1 at ../shared/devsets/analysis/benchmark-python (1,243 Flask
+  handlers). Split once, deterministically, into tune/test halves by a SHA-256 of the test file
+  name (`split_of`); tune rules on `--split tune`, report `--split test` (the default). As in the
+  OWASP scorecard, a case counts as flagged only when a counted finding's CWE is the expected one
+  or one of its family (app.analysis.cwe.related): a cookie finding in a path-traversal case is
+  not a path-traversal detection.
 
-    .venv/bin/python bench/eval_analysis.py                       # static-only, all cases
-    .venv/bin/python bench/eval_analysis.py --modes static,model,hybrid --limit 16
-    .venv/bin/python bench/eval_analysis.py --json /tmp/eval.json --show-errors
+Figures per category and per language: precision, recall, F1, CWE top-1 (the report's first CWE is
+the expected one or its family, over vulnerable cases) and the OWASP Benchmark score
+(TPR - FPR). Modes: static-only (Semgrep + Bandit, no model), hybrid (static + model review) for
+the starter/`--model` engine and, with `--llm PATH` (or $BASTION_BENCH_LLM), for a second, capable
+model, and model-only. All in one run. Model runs take seconds per case: `--limit N` takes N cases
+per suite (pairs/categories interleaved) for the model modes and reports static-only on the same
+subset so the modes compare on equal ground.
+
+    .venv/bin/python bench/eval_analysis.py                              # static, own + bp test half
+    .venv/bin/python bench/eval_analysis.py --suites bp --split tune --show-errors
+    .venv/bin/python bench/eval_analysis.py --modes static,hybrid --limit 24 --llm /work/cache/yardstick/model.gguf
+    .venv/bin/python bench/eval_analysis.py --json /tmp/eval.json
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import hashlib
 import json
+import os
 import sys
 import time
 from collections import defaultdict
@@ -23,17 +39,49 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DATA = ROOT / "tests" / "data" / "analysis_eval"
+BENCH_PY = ROOT.parent / "shared" / "devsets" / "analysis" / "benchmark-python"
+
+# OWASP Benchmark category -> CWE (from expectedresults-0.1.csv; kept here to name categories).
+BP_CWE = {"cmdi": 78, "codeinj": 94, "deserialization": 502, "hash": 328, "ldapi": 90, "pathtraver": 22,
+          "redirect": 601, "securecookie": 614, "sqli": 89, "trustbound": 501, "weakrand": 330, "xpathi": 643,
+          "xss": 79, "xxe": 611}
+
+
+def split_of(name: str) -> str:
+    """'tune' or 'test', fixed by a hash of the test case's file name (never by its content or label)."""
+    return "test" if hashlib.sha256(name.encode("utf-8")).digest()[0] % 2 else "tune"
 
 
 def load_cases(data: Path, langs: set[str] | None) -> list[dict]:
+    """The project's own snippets (suite `own`)."""
     cases = [json.loads(line) for line in (data / "cases.jsonl").read_text().splitlines() if line.strip()]
+    for c in cases:
+        c["path"] = str(data / c["file"])
+        c["category"] = c["id"].split("-")[1]
+        c["match"] = "any"
     return [c for c in cases if not langs or c["lang"] in langs]
 
 
+def load_benchmark_python(root: Path, split: str) -> list[dict]:
+    """OWASP Benchmark for Python cases of one split half ('tune', 'test' or 'all')."""
+    cases = []
+    with open(root / "expectedresults-0.1.csv", newline="") as fh:
+        for row in csv.reader(fh):
+            if not row or row[0].startswith("#"):
+                continue
+            name, category, real, cwe = (x.strip() for x in row[:4])
+            if split != "all" and split_of(name) != split:
+                continue
+            cases.append({"id": name, "lang": "python", "path": str(root / "testcode" / f"{name}.py"),
+                          "vulnerable": real == "true", "cwe": f"CWE-{int(cwe)}", "category": category,
+                          "match": "cwe"})
+    return cases
+
+
 def subset(cases: list[dict], limit: int) -> list[dict]:
-    """`limit` cases, twins together, languages interleaved (so a small limit still spans languages)."""
+    """`limit` cases, twins together, languages/categories interleaved (a small limit still spans them)."""
     by_id = {c["id"]: c for c in cases}
-    pairs: dict[str, list[list[dict]]] = defaultdict(list)
+    groups: dict[str, list[list[dict]]] = defaultdict(list)
     seen: set[str] = set()
     for c in cases:
         if c["id"] in seen:
@@ -41,46 +89,54 @@ def subset(cases: list[dict], limit: int) -> list[dict]:
         twin = by_id.get(c.get("pair"))
         group = [c] + ([twin] if twin and twin["id"] not in seen else [])
         seen.update(x["id"] for x in group)
-        pairs[c["lang"]].append(group)
+        key = c["lang"] if c.get("pair") else f"{c['category']}:{c['vulnerable']}"
+        groups[key].append(group)
     out: list[dict] = []
     i = 0
-    while len(out) < limit and any(i < len(v) for v in pairs.values()):
-        for lang in sorted(pairs):
-            if i < len(pairs[lang]) and len(out) < limit:
-                out.extend(pairs[lang][i][: limit - len(out)])
+    while len(out) < limit and any(i < len(v) for v in groups.values()):
+        for key in sorted(groups):
+            if i < len(groups[key]) and len(out) < limit:
+                out.extend(groups[key][i][: limit - len(out)])
         i += 1
     return out
 
 
-def predict(report) -> tuple[bool, str | None, set[str]]:
+def predict(case: dict, report) -> tuple[bool, str | None, set[str]]:
+    """(flagged, top CWE, CWEs of counted findings); `match == 'cwe'` counts only the expected CWE family."""
+    from app.analysis.cwe import related
+
     counted = [f for f in report.findings if f.counted]
-    return (report.label not in (None, "safe")), report.top_cwe, {f.risk.cwe_id for f in counted}
+    cwes = {f.risk.cwe_id for f in counted}
+    if case["match"] == "cwe":
+        want = case["cwe"]
+        hit = [f for f in counted if related(f.risk.cwe_id, want)]
+        return bool(hit), report.top_cwe, cwes
+    return (report.label not in (None, "safe")), report.top_cwe, cwes
 
 
-def run_static(cases: list[dict], data: Path) -> dict[str, tuple]:
+def run_static(cases: list[dict]) -> dict[str, tuple]:
     from app.analysis.analyzer import analyze_files
 
-    files = [data / c["file"] for c in cases]
-    reports = analyze_files(files, use_model=False, language=None)
+    reports = analyze_files([Path(c["path"]) for c in cases], use_model=False, language=None)
     by_file = {r.filename: r for r in reports}
-    return {c["id"]: predict(by_file[str(data / c["file"])]) + (by_file[str(data / c["file"])],) for c in cases}
+    return {c["id"]: predict(c, by_file[c["path"]]) + (by_file[c["path"]],) for c in cases}
 
 
-def run_model(cases: list[dict], data: Path, engine, *, hybrid: bool) -> dict[str, tuple]:
+def run_model(cases: list[dict], engine, *, hybrid: bool, tag: str) -> dict[str, tuple]:
     from app.analysis import analyze_code
     from app.analysis.analyzer import analyze_files
 
     out = {}
     for i, c in enumerate(cases, 1):
         t0 = time.perf_counter()
-        path = data / c["file"]
+        path = Path(c["path"])
         if hybrid:
             rep = analyze_files([path], engine=engine, use_model=True)[0]
         else:
             rep = analyze_code(path.read_text(), filename=path.name, engine=engine, use_model=True, use_static=False)
-        out[c["id"]] = predict(rep) + (rep,)
-        print(f"  [{'hybrid' if hybrid else 'model'} {i}/{len(cases)}] {c['id']}: {rep.label} "
-              f"({time.perf_counter() - t0:.1f}s)", file=sys.stderr, flush=True)
+        out[c["id"]] = predict(c, rep) + (rep,)
+        print(f"  [{tag} {i}/{len(cases)}] {c['id']}: {rep.label} ({time.perf_counter() - t0:.1f}s)",
+              file=sys.stderr, flush=True)
     return out
 
 
@@ -96,7 +152,7 @@ def metrics(cases: list[dict], preds: dict[str, tuple]) -> dict:
             tp += vuln
             fn += not vuln
             cwe_top += top == c["cwe"]
-            cwe_any += c["cwe"] in cwes
+            cwe_any += any(related(x, c["cwe"]) for x in cwes)
             cwe_family += bool(top) and related(top, c["cwe"])
         else:
             fp += vuln
@@ -104,72 +160,140 @@ def metrics(cases: list[dict], preds: dict[str, tuple]) -> dict:
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * p * r / (p + r) if p + r else 0.0
+    fpr = fp / (fp + tn) if fp + tn else 0.0
     return {"n": len(cases), "tp": tp, "fp": fp, "fn": fn, "tn": tn, "precision": round(p, 3), "recall": round(r, 3),
-            "f1": round(f1, 3), "cwe_top1": round(cwe_top / n_vuln, 3) if n_vuln else None,
+            "f1": round(f1, 3), "owasp_score": round(r - fpr, 3) if tp + fn and fp + tn else None,
+            "cwe_top1": round(cwe_top / n_vuln, 3) if n_vuln else None,
             "cwe_family": round(cwe_family / n_vuln, 3) if n_vuln else None,
             "cwe_any": round(cwe_any / n_vuln, 3) if n_vuln else None}
 
 
-def table(name: str, cases: list[dict], preds: dict[str, tuple]) -> dict:
-    rows = {}
-    for lang in sorted({c["lang"] for c in cases}):
-        rows[lang] = metrics([c for c in cases if c["lang"] == lang], preds)
-    rows["overall"] = metrics(cases, preds)
+def _fmt(v) -> str:
+    return f"{v:6.3f}" if isinstance(v, float) else f"{'-':>6}"
+
+
+def table(name: str, cases: list[dict], preds: dict[str, tuple], *, by: tuple[str, ...] = ("lang", "category")) -> dict:
+    """Print and return figures per language and per category, plus overall."""
+    out: dict = {}
     print(f"\n== {name} ==")
-    print(f"{'language':<11} {'n':>4} {'P':>6} {'R':>6} {'F1':>6} {'CWE@1':>6} {'CWEfam':>6} {'CWEany':>6}   tp fp fn tn")
-    for lang, m in rows.items():
-        fmt = lambda v: f"{v:6.3f}" if isinstance(v, float) else f"{'-':>6}"
-        print(f"{lang:<11} {m['n']:>4} {fmt(m['precision'])} {fmt(m['recall'])} {fmt(m['f1'])} {fmt(m['cwe_top1'])} "
-              f"{fmt(m['cwe_family'])} {fmt(m['cwe_any'])}   {m['tp']:>2} {m['fp']:>2} {m['fn']:>2} {m['tn']:>2}")
-    return rows
+    print(f"{'group':<22} {'n':>4} {'P':>6} {'R':>6} {'F1':>6} {'Score':>6} {'CWE@1':>6} {'CWEfam':>6} {'CWEany':>6}"
+          f"    tp   fp   fn   tn")
+    for key in by:
+        values = sorted({c[key] for c in cases})
+        if len(values) < 2 and key == "lang":
+            continue
+        for v in values:
+            out[f"{key}:{v}"] = metrics([c for c in cases if c[key] == v], preds)
+    out["overall"] = metrics(cases, preds)
+    for g, m in out.items():
+        print(f"{g:<22} {m['n']:>4} {_fmt(m['precision'])} {_fmt(m['recall'])} {_fmt(m['f1'])} {_fmt(m['owasp_score'])} "
+              f"{_fmt(m['cwe_top1'])} {_fmt(m['cwe_family'])} {_fmt(m['cwe_any'])}   {m['tp']:>4} {m['fp']:>4} {m['fn']:>4} "
+              f"{m['tn']:>4}")
+    return out
 
 
 def errors(cases: list[dict], preds: dict[str, tuple]) -> None:
     for c in cases:
         vuln, top, cwes, rep = preds[c["id"]]
         if vuln != c["vulnerable"] or (c["vulnerable"] and top != c["cwe"]):
-            rules = sorted({f.rule_id for f in rep.findings if f.counted})
-            print(f"  {c['id']:<28} expected {c['cwe'] or 'safe':<9} got {top or 'safe':<9} {rules}")
+            rules = sorted({f"{f.rule_id}:{f.line}" for f in rep.findings if f.counted})
+            kind = "FN" if c["vulnerable"] and not vuln else "FP" if vuln and not c["vulnerable"] else "CWE"
+            print(f"  {kind:<3} {c['id']:<28} {c['category']:<16} expected {c['cwe'] if c['vulnerable'] else 'safe':<9} "
+                  f"got {top or 'safe':<9} {rules}")
+
+
+def model_only_counts(preds_hybrid: dict[str, tuple], cases: list[dict]) -> dict:
+    """Findings the model added on its own in hybrid mode, and how many sit in a vulnerable case of their CWE."""
+    from app.analysis.cwe import related
+
+    added = right = 0
+    for c in cases:
+        rep = preds_hybrid[c["id"]][3]
+        for f in rep.findings:
+            if f.source == "model":
+                added += 1
+                right += bool(c["vulnerable"] and related(f.risk.cwe_id, c["cwe"]))
+    return {"model_findings": added, "in_vulnerable_case_of_that_cwe": right,
+            "precision": round(right / added, 3) if added else None}
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--suites", default="own,bp", help="comma list of own, bp (OWASP Benchmark for Python)")
+    ap.add_argument("--data", type=Path, default=DATA, help="the own set's folder")
+    ap.add_argument("--bench-python", type=Path, default=BENCH_PY, help="benchmark-python folder")
+    ap.add_argument("--split", default="test", choices=["tune", "test", "all"], help="benchmark half to score")
     ap.add_argument("--modes", default="static", help="comma list of static, model, hybrid")
-    ap.add_argument("--limit", type=int, default=0, help="cases for the model modes (0 = all)")
-    ap.add_argument("--lang", default="", help="comma list of languages to keep")
+    ap.add_argument("--limit", type=int, default=0, help="cases per suite for the model modes (0 = all)")
+    ap.add_argument("--lang", default="", help="own set: comma list of languages to keep")
+    ap.add_argument("--category", default="", help="comma list of categories to keep")
     ap.add_argument("--model", type=Path, default=None, help="GGUF chat model (default: the starter bundle's, else SmolLM2)")
+    ap.add_argument("--llm", type=Path, default=os.environ.get("BASTION_BENCH_LLM") or None,
+                    help="a second, capable GGUF model for the model modes (default: $BASTION_BENCH_LLM)")
     ap.add_argument("--json", type=Path, default=None, help="write all figures here")
     ap.add_argument("--show-errors", action="store_true")
     args = ap.parse_args(argv)
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    cases = load_cases(args.data, set(filter(None, args.lang.split(","))) or None)
-    results: dict = {"cases": len(cases), "modes": {}}
-    t0 = time.perf_counter()
-    static_preds = run_static(cases, args.data)
-    results["static_seconds"] = round(time.perf_counter() - t0, 2)
-    print(f"static-only: {len(cases)} cases in {results['static_seconds']}s (one batch)")
-    if "static" in modes:
-        results["modes"]["static"] = table("static-only (all cases)", cases, static_preds)
-        if args.show_errors:
-            errors(cases, static_preds)
-    model_modes = [m for m in modes if m in ("model", "hybrid")]
-    if model_modes:
-        sub = subset(cases, args.limit) if args.limit else cases
-        engine = _engine(args.model)
-        results["subset"] = [c["id"] for c in sub]
-        results["modes"]["static_subset"] = table(f"static-only (same {len(sub)} cases as the model modes)", sub, static_preds)
-        for mode in model_modes:
-            t1 = time.perf_counter()
-            preds = run_model(sub, args.data, engine, hybrid=mode == "hybrid")
-            secs = time.perf_counter() - t1
-            results["modes"][mode] = table(f"{mode} ({len(sub)} cases, {secs / max(1, len(sub)):.1f}s/case)", sub, preds)
-            results["modes"][mode]["seconds_per_case"] = round(secs / max(1, len(sub)), 2)
+    cats = set(filter(None, args.category.split(",")))
+    suites: dict[str, list[dict]] = {}
+    for s in (x.strip() for x in args.suites.split(",") if x.strip()):
+        if s == "own":
+            suites[s] = load_cases(args.data, set(filter(None, args.lang.split(","))) or None)
+        elif s == "bp":
+            if not (args.bench_python / "expectedresults-0.1.csv").is_file():
+                print(f"skipping bp: {args.bench_python} not found", file=sys.stderr)
+                continue
+            suites[s] = load_benchmark_python(args.bench_python, args.split)
+        else:
+            ap.error(f"unknown suite {s!r}")
+        if cats:
+            suites[s] = [c for c in suites[s] if c["category"] in cats]
+    results: dict = {"split": args.split, "suites": {}}
+    engines = _engines(args, modes)
+    for s, cases in suites.items():
+        label = f"{s} ({'split ' + args.split if s == 'bp' else 'all'})"
+        res: dict = {"cases": len(cases), "modes": {}}
+        results["suites"][s] = res
+        t0 = time.perf_counter()
+        static_preds = run_static(cases)
+        res["static_seconds"] = round(time.perf_counter() - t0, 2)
+        print(f"\n#### {label}: static-only, {len(cases)} cases in {res['static_seconds']}s (one batch)")
+        if "static" in modes:
+            res["modes"]["static"] = table(f"{label} static-only", cases, static_preds)
             if args.show_errors:
-                errors(sub, preds)
+                errors(cases, static_preds)
+        model_modes = [m for m in modes if m in ("model", "hybrid")]
+        if not model_modes or not engines:
+            continue
+        sub = subset(cases, args.limit) if args.limit else cases
+        res["subset"] = [c["id"] for c in sub]
+        res["modes"]["static_subset"] = table(f"{label} static-only (same {len(sub)} cases as the model modes)",
+                                              sub, static_preds)
+        for ename, engine in engines.items():
+            for mode in model_modes:
+                t1 = time.perf_counter()
+                preds = run_model(sub, engine, hybrid=mode == "hybrid", tag=f"{mode}:{ename}")
+                secs = (time.perf_counter() - t1) / max(1, len(sub))
+                key = f"{mode}:{ename}"
+                res["modes"][key] = table(f"{label} {key} ({len(sub)} cases, {secs:.1f}s/case)", sub, preds)
+                res["modes"][key]["seconds_per_case"] = round(secs, 2)
+                if mode == "hybrid":
+                    res["modes"][key]["model_added"] = model_only_counts(preds, sub)
+                    print(f"model-added findings: {res['modes'][key]['model_added']}")
+                if args.show_errors:
+                    errors(sub, preds)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0
+
+
+def _engines(args, modes: list[str]) -> dict:
+    if not any(m in ("model", "hybrid") for m in modes):
+        return {}
+    out = {"starter": _engine(args.model)}
+    if args.llm:
+        out["llm"] = _engine(Path(args.llm))
+    return out
 
 
 def _engine(model: Path | None):
@@ -183,7 +307,7 @@ def _engine(model: Path | None):
             from builder.sources import smollm2_gguf
 
             model = smollm2_gguf()
-    eng = LlamaEngine(model, EngineConfig(n_ctx=2048, temperature=0.0, max_tokens=512))
+    eng = LlamaEngine(model, EngineConfig(n_ctx=4096, temperature=0.0, max_tokens=512))
     eng.load()
     return eng
 
