@@ -16,8 +16,12 @@ def open_bundle(settings: Settings, *, verify: bool = True) -> Bundle:
     return load_bundle(settings.bundle_path(), verify=verify, trust=TrustPolicy.from_settings(settings))
 
 
-def make_engine(settings: Settings, bundle: Bundle | None) -> ChatEngine:
-    """The chat engine the settings ask for: local llama.cpp on the bundle, or a remote server."""
+def make_engine(settings: Settings, bundle: Bundle | None, *, prompt_cache: str = "ram") -> ChatEngine:
+    """The chat engine the settings ask for: local llama.cpp on the bundle, or a remote server.
+
+    `prompt_cache` ("ram", "disk", "off"): where a local engine keeps KV states of earlier prompts
+    (`app.llm.prompt_cache`); sessions (TUI, serve) keep them in RAM, one-shot `ask` on disk.
+    """
     es = settings.engine
     if es.kind == "remote":
         if not es.remote_url:
@@ -40,7 +44,13 @@ def make_engine(settings: Settings, bundle: Bundle | None) -> ChatEngine:
         chat_template=m.chat.template,
         sampling=_sampling(settings, bundle),
     )
-    return LlamaEngine(bundle.llm_path, cfg, context_length=m.context_length)
+    engine = LlamaEngine(bundle.llm_path, cfg, context_length=m.context_length)
+    if prompt_cache != "off":
+        from app.llm.prompt_cache import make_prompt_cache
+
+        sha = next((c.sha256 for c in m.components if c.path == m.llm), str(bundle.llm_path))
+        cfg.prompt_cache = make_prompt_cache(prompt_cache, fingerprint=sha, n_ctx=engine.n_ctx)
+    return engine
 
 
 def _sampling(settings: Settings, bundle: Bundle):
