@@ -43,7 +43,7 @@ def run_ask(
     citations_removed, model, bundle, timings.
     """
     bundle = open_bundle(settings) if settings.engine.kind == "local" else _maybe_bundle(settings)
-    engine = make_engine(settings, bundle)
+    engine = make_engine(settings, bundle, prompt_cache="disk")  # a repeated question skips its prefill
     prompts = load_prompts(bundle.prompts_path if bundle else None)
     retriever, warnings = _retriever(settings, bundle, kbs) if use_knowledge else (None, [])
     try:
