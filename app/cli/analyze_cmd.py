@@ -74,7 +74,11 @@ def analyze(
     max_bytes = settings.analysis.max_file_bytes
     engine = _engine(settings, model) if model is not False else None
     use_model = engine is not None
-    progress = _progress if sys.stderr.isatty() and fmt == Format.text and not as_json else None
+    progress = _Progress() if sys.stderr.isatty() and fmt == Format.text and not as_json else None
+    if progress and engine is not None and hasattr(engine, "load"):
+        progress.say(f"loading model {getattr(engine, 'name', '')} …")
+        engine.load()
+        progress.say(f"model loaded in {getattr(engine, 'load_seconds', 0) or 0:.1f}s\n")
     if target == "-":
         data = sys.stdin.buffer.read()
         from app.analysis.analyzer import check_input
@@ -154,8 +158,30 @@ def _engine(settings, forced: bool | None):
     return make_engine(settings, bundle)
 
 
-def _progress(done: int, total: int, what: str) -> None:
-    sys.stderr.write(f"\r[{done}/{total}] {what[-60:]:<60}")
-    if done >= total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
+class _Progress:
+    """One stderr line: files done/total, the current file, elapsed time and an ETA (text mode on a tty only)."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._clock = time.monotonic
+        self.t0 = self._clock()
+
+    def say(self, text: str) -> None:
+        sys.stderr.write(f"\r{text:<80}")
+        sys.stderr.flush()
+
+    def __call__(self, done: int, total: int, what: str) -> None:
+        if done == 0:
+            self.t0 = self._clock()  # each phase (static scan, model review) gets its own rate
+        el = self._clock() - self.t0
+        eta = f" ETA {_clock_text(el / done * (total - done))}" if 0 < done < total else ""
+        self.say(f"[{done}/{total}] {_clock_text(el)}{eta} {what[-50:]}")
+        if done >= total:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _clock_text(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    return f"{m}:{s:02d}"
