@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from app.errors import BastionError
+from app.errors import EngineError
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ GGML_TYPES: dict[int, tuple[str, int, int]] = {
 }
 
 
-class ModelFileError(BastionError):
+class ModelFileError(EngineError):
     """A model file is not a GGUF llama.cpp can safely load."""
 
 

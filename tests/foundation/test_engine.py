@@ -121,5 +121,6 @@ def test_missing_model_file(tmp_path):
 def test_garbage_model_file(tmp_path):
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(b"GGUF" + b"\0" * 64)
-    with pytest.raises(EngineError, match="could not load"):
+    # Refused by the header check (app.llm.gguf_check) before llama.cpp sees it.
+    with pytest.raises(EngineError, match="GGUF version 0 is not supported"):
         LlamaEngine(bad).load()
