@@ -65,8 +65,7 @@ def run_ask(
             retriever.close()
     sources = [{**_source(c.n, c.hit), "spans": c.spans, "sentences": c.sentences} for c in citations]
     retrieved = [_source(n, h) for n, h in enumerate(hits, 1)]
-    answer_warnings = gen.warning_lines() if hasattr(gen, "warning_lines") else _plain_warnings(gen.stats)
-    warnings = warnings + answer_warnings
+    warnings = warnings + list(gen.stats.warnings)
     return {
         "question": question,
         "answer": gen.text,
@@ -81,17 +80,6 @@ def run_ask(
         "bundle": str(bundle.root) if bundle else None,
         "timings": asdict(gen.stats),
     }
-
-
-def _plain_warnings(stats) -> list[str]:
-    """Warnings for an answer given without knowledge (no citations to check)."""
-    from app.knowledge.answer import WARNINGS
-
-    if stats.finish_reason == "length":
-        return [f"truncated: {WARNINGS['truncated']}"]
-    if stats.finish_reason == "loop":
-        return [f"loop-stopped: {WARNINGS['loop-stopped']}"]
-    return []
 
 
 def _retriever(settings: Settings, bundle, names: list[str] | None = None):

@@ -73,10 +73,15 @@ def wstg_kb(embedder):
 
     if not CORPUS.is_dir():
         raise SystemExit(f"WSTG corpus not found at {CORPUS} (set BASTION_WSTG)")
+    import fcntl
+
     path = CACHE / embedder.fingerprint[:16]
-    kb = KnowledgeBase(path, name="wstg", fingerprint=embedder.fingerprint)
+    path.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    rep = ingest([CORPUS], kb=kb, embedder=embedder, base=CORPUS)
+    with open(path.with_suffix(".lock"), "w") as lock:  # one ingest at a time; others wait, then only re-check
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        kb = KnowledgeBase(path, name="wstg", fingerprint=embedder.fingerprint)
+        rep = ingest([CORPUS], kb=kb, embedder=embedder, base=CORPUS)
     print(f"# index {path}: {kb.count()} chunks ({len(rep.added)} files added, {time.perf_counter() - t0:.1f}s)", file=sys.stderr)
     return kb
 

@@ -20,7 +20,7 @@ from app.knowledge.followup import retrieval_query
 from app.knowledge.grounding import CheckedSentence, Grounder, Support, extractive, split_sentences
 from app.knowledge.prompt_format import CITE_RULES, build_rag_messages, cited_numbers, format_sources  # noqa: F401
 from app.knowledge.retrieval import Hit, Retriever
-from app.llm.engine import GenStats
+from app.llm.engine import LOOP_STOPPED, TRUNCATED, GenStats
 
 NO_SOURCES = (
     "I found nothing relevant to this question in the knowledge bases, so I won't guess. "
@@ -36,8 +36,8 @@ WARNINGS = {
     "extractive": "no sentence of the model's answer was supported by a source: showing quoted passages instead",
     "uncited": "{n} sentence(s) of the answer have no supporting source",
     "citations-removed": "{n} citation(s) the model wrote were not supported by the cited source and were removed",
-    "truncated": "the answer hit the token limit and may be cut off",
-    "loop-stopped": "the model started repeating itself; the repeat was cut",
+    "truncated": TRUNCATED,
+    "loop-stopped": LOOP_STOPPED,
 }
 
 
@@ -96,6 +96,7 @@ class Answer:
                 self.raw_text += piece
                 self.text += piece
                 yield piece
+            self.stats.warnings = self.warning_lines()
             self._done = True
             return
         buf = ""
@@ -123,8 +124,11 @@ class Answer:
             text, supports = extractive(self.question, self.hits)
             self.extractive = True
             self._extractive_supports = supports
-            self.text = f"{EXTRACTIVE_NOTE}\n\n{text}"
-            yield self.text
+            for part in [f"{EXTRACTIVE_NOTE}\n\n"] + [line + "\n" for line in text.splitlines()]:
+                self.text += part
+                yield part
+            self.text = self.text.rstrip("\n")
+        self.stats.warnings = self.warning_lines()
         self._done = True
 
     def _take(self, sentence: str, pending: list[CheckedSentence], released: bool) -> tuple[str, bool]:
@@ -201,7 +205,7 @@ class Answer:
             out.append(("extractive", WARNINGS["extractive"]))
         elif self.unsupported_sentences:
             out.append(("uncited", WARNINGS["uncited"].format(n=self.unsupported_sentences)))
-        if self.removed_citations:
+        if self.removed_citations and not self.extractive:  # an extractive answer shows none of the model's text
             out.append(("citations-removed", WARNINGS["citations-removed"].format(n=self.removed_citations)))
         if self.stats.finish_reason == "length":
             out.append(("truncated", WARNINGS["truncated"]))

@@ -106,12 +106,17 @@ def claim_text(sentence: str) -> str:
 
 def _terms(text: str) -> set[str]:
     """Content terms; a Chinese sentence also gets the English forms of its glossary terms."""
-    terms = {t for t in tokenize(text) if len(t) > 1 and not t.isdigit()}
+    terms = {_fold(t) for t in tokenize(text) if len(t) > 1 and not t.isdigit()}
     if language(text) == "zh":
         for t in matches(text):
             for en in t.en[:2]:
                 terms.update(x for x in tokenize(en) if len(x) > 1)
     return terms
+
+
+def _fold(term: str) -> str:
+    """'querie' (the tokenizer's plural fold of 'queries') -> 'query', so it meets the singular."""
+    return term[:-2] + "y" if len(term) > 4 and term.endswith("ie") else term
 
 
 def _words(text: str) -> list[str]:
@@ -264,7 +269,10 @@ def extractive(question: str, hits: Sequence, *, max_passages: int = 3, max_char
     """
     q = _terms(question)
     picked: list[tuple[float, int, str]] = []
+    usable = [i for i, h in enumerate(hits) if "reference-only" not in h.flags] or list(range(len(hits)))
     for i, hit in enumerate(hits):
+        if i not in usable:  # a list of links is no answer
+            continue
         sents = _chunk_sentences(hit.text)
         scored = sorted(((len(q & _terms(s)) / (len(q) + 1e-9), j) for j, s in enumerate(sents)), key=lambda t: (-t[0], t[1]))
         if not scored:

@@ -43,6 +43,22 @@ class GenStats:
     """"stop", "length" (hit max_tokens), "loop" (stopped repeating itself), "cancelled"."""
     loop_trimmed_chars: int = 0
     """Characters of repeated text withheld when a loop was stopped."""
+    warnings: list[str] = field(default_factory=list)
+    """"code: message" lines about the answer (truncated, loop-stopped; the knowledge layer adds
+    extractive, uncited, citations-removed). Shown by the CLI, the TUI, `serve`; kept in history."""
+
+
+TRUNCATED = "the answer hit the token limit and may be cut off"
+LOOP_STOPPED = "the model started repeating itself; the repeat was cut"
+
+
+def finish_warnings(stats: GenStats) -> list[str]:
+    """The warnings a finish reason implies."""
+    if stats.finish_reason == "length":
+        return [f"truncated: {TRUNCATED}"]
+    if stats.finish_reason == "loop":
+        return [f"loop-stopped: {LOOP_STOPPED}"]
+    return []
 
 
 @dataclass
@@ -220,6 +236,7 @@ class Generation:
             if guard.looped or guard.withheld:
                 self.stats.finish_reason = "loop"
                 self.stats.loop_trimmed_chars = len(guard.withheld)
+        self.stats.warnings = finish_warnings(self.stats)
         self._done = True
 
     def cancel(self) -> None:

@@ -91,9 +91,10 @@ def test_fabricated_citation_is_removed_and_supported_sentence_gets_one(en_retri
     hits = en_retriever.search("How do I prevent SQL injection?", k=3)
     sqli = next(i for i, h in enumerate(hits, 1) if h.source.endswith("sqli.md") and "parameterized" in h.text)
     wrong = next(i for i, h in enumerate(hits, 1) if i != sqli)
-    text = (f"Use parameterized queries so request data never becomes SQL text [{wrong}]. "
+    cause = next(i for i, h in enumerate(hits, 1) if "concatenating" in h.text)
+    text = (f"Use parameterized queries: cursor.execute with a %s placeholder and user_id as a parameter [{wrong}]. "
             f"Attackers can also use SQL injection to mine bitcoin on the moon [{sqli}]. "
-            "Parameterized queries such as cursor.execute with a %s placeholder keep user_id out of the query.")
+            "Building a query by concatenating request parameters into SQL text lets an attacker change the query.")
     ans = Answer(hits=hits, query="q", question="How do I prevent SQL injection?", generation=scripted(text),
                  embedder=kb_embedder)
     final = ans.result()
@@ -101,9 +102,9 @@ def test_fabricated_citation_is_removed_and_supported_sentence_gets_one(en_retri
     first, second, third = ans.sentences
     assert first.removed == [wrong] and first.cited == [sqli]  # wrong number replaced by the supporting source
     assert second.removed == [sqli] and second.cited == [] and not second.supported  # invented claim: uncited
-    assert third.added == [sqli]  # a supported sentence the model left uncited gets its citation
-    assert cited_numbers(final) == [sqli] and f"[{wrong}]" not in final
-    assert [c.n for c in ans.citations] == [sqli] and ans.citations[0].spans
+    assert third.added == [cause] and third.supports[0].verbatim >= 6  # copied, uncited: gets its citation
+    assert set(cited_numbers(final)) == {sqli, cause} and "bitcoin on the moon." in final
+    assert [c.n for c in ans.citations][0] == sqli and ans.citations[0].spans
     assert "parameterized" in ans.citations[0].spans[0].lower()
     codes = [c for c, _ in ans.warnings]
     assert "citations-removed" in codes and "uncited" in codes
