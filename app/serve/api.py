@@ -177,6 +177,7 @@ def make_api(state: ServeState):
             "usage": usage(stats),
             "citations": cites,
             "sources": given,
+            "warnings": list(stats.warnings),
         }
 
     @api.post("/v1/embeddings", dependencies=auth)

@@ -150,7 +150,8 @@ class KnowledgeRag:
         hits = _fit_sources(question, hits, engine=engine, system=system, history=history, max_tokens=max_tokens)
         rag_messages = build_rag_messages(question, hits, system=system, history=history)
         gen = engine.chat(rag_messages, max_tokens=max_tokens, temperature=temperature, cancel=cancel)
-        return Answer(hits=hits, query=question, generation=gen)
+        return Answer(hits=hits, query=question, generation=gen, question=question,
+                      embedder=getattr(self.retriever, "embedder", None))  # citations checked as in `bastion ask`
 
     def citations(self, text: str, hits: list) -> list[dict]:
         from app.knowledge.answer import cited_numbers

@@ -81,7 +81,7 @@ class ChatStream:
             elif item.gen is not None:
                 stats = item.gen.stats
                 yield self._delta({}, finish_reason(stats.finish_reason), citations=citations(self.state, item.gen, text),
-                                  sources=sources(self.state, item.gen))
+                                  sources=sources(self.state, item.gen), warnings=list(stats.warnings))
                 if self.include_usage:
                     yield self._event([], usage=usage(stats))
             yield "data: [DONE]\n\n"

@@ -34,13 +34,16 @@ class MessageView(Vertical):
     MessageView .citations { height: auto; layout: vertical; }
     MessageView .uncited { color: $text-muted; margin-right: 1; }
     MessageView .citations Button { min-width: 4; height: 1; border: none; margin: 0 1 0 0; }
+    MessageView .answer-warning { color: $warning; }
     """
 
-    def __init__(self, role: str, text: str = "", *, sources: list[dict] | None = None) -> None:
+    def __init__(self, role: str, text: str = "", *, sources: list[dict] | None = None,
+                 warnings: list[str] | None = None) -> None:
         super().__init__(classes=role)
         self.role = role
         self.text = text
         self.sources = list(sources or [])
+        self.warnings = list(warnings or [])
         self._stream = None
 
     def compose(self) -> ComposeResult:
@@ -51,6 +54,20 @@ class MessageView(Vertical):
     def on_mount(self) -> None:
         if self.sources:
             self.show_sources(self.sources)
+        if self.warnings:
+            self.show_warnings(self.warnings)
+
+    def show_warnings(self, warnings: list[str]) -> None:
+        """One line per answer warning ("extractive: …", "uncited: …"), above the sources."""
+        self.warnings = list(warnings)
+        for old in self.query(".answer-warning"):
+            old.remove()
+        if not self.warnings:
+            return
+        if any(w.startswith("extractive") for w in self.warnings):
+            self.add_class("extractive")
+        labels = [Label(f"\u26a0 {w}", classes="answer-warning", markup=False) for w in self.warnings]
+        self.mount_all(labels, before=self.query_one(".citations", Horizontal))
 
     def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
         """Show the full address and open it only when the user says yes."""
@@ -95,7 +112,7 @@ class MessageView(Vertical):
         if self.sources and not any(s.get("cited", True) for s in self.sources):
             widgets.append(Label("Sources given (none cited):", classes="uncited"))
         widgets += [Button(f"[{s.get('n', i)}] {source_line(s)}", id=f"source-{i}", classes="citation",
-                           compact=True, tooltip=f"Open source {s.get('n', i)}")
+                           compact=True, tooltip=_tooltip(s, i))
                     for i, s in enumerate(self.sources, 1)]
         row.mount_all(widgets)
 
@@ -106,3 +123,13 @@ class MessageView(Vertical):
 
     def code_blocks(self) -> list[str]:
         return [m.group(1).rstrip("\n") for m in FENCE.finditer(self.text)]
+
+
+def _tooltip(source: dict, i: int) -> str:
+    """What hovering a citation shows: the answer sentence(s) it supports, else how to open it."""
+    supports = source.get("supports") or []
+    if supports:
+        return "Supports: " + " / ".join(str(x) for x in supports[:3])
+    if source.get("span"):
+        return "Quoted: " + str(source["span"])[:200]
+    return f"Open source {source.get('n', i)}"

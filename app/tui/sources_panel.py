@@ -58,6 +58,10 @@ class SourcesPanel(VerticalScroll):
                 meta.append(f"lines {s['line_start']}–{s.get('line_end') or s['line_start']}")
             if s.get("kb"):
                 meta.append(f"knowledge base: {s['kb']}")
+            for sentence in (s.get("supports") or [])[:3]:  # which answer sentence this citation backs
+                meta.append(f"supports: \u201c{sentence}\u201d")
+            if s.get("span"):
+                meta.append(f"passage: \u201c{' '.join(str(s['span']).split())[:300]}\u201d")
             chunk = Markdown(str(s.get("text") or ""), id=f"chunk-{i}", classes="chunk")
             chunk.border_title = meta[0]
             if i == n:

@@ -24,7 +24,15 @@ class Turn:
     sources: list[dict] = field(default_factory=list)
 
     def cited(self) -> list[dict]:
-        """The sources the answer cites as [n]; when it cites none, all given sources marked `cited: False`."""
+        """The sources the answer cites as [n]; when it cites none, all given sources marked `cited: False`.
+
+        A checked citation also carries `supports` (the answer sentences it backs) and `span`
+        (the passage of the chunk that backs them; the quote itself for an extractive answer).
+        """
+        citations = getattr(self.generation, "citations", None)
+        if citations:
+            return [{**self.sources[c.n - 1], "cited": True, "supports": list(c.sentences),
+                     "span": c.spans[0] if c.spans else ""} for c in citations]
         numbers = getattr(self.generation, "cited_numbers", lambda: [])()
         if numbers:
             return [{**self.sources[n - 1], "cited": True} for n in numbers]
