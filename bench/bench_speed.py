@@ -280,6 +280,22 @@ def bench_lookup(args) -> dict:
             "answer": sorted(texts["plain"])[0][:400]}
 
 
+# -- startup --------------------------------------------------------------------------------
+def bench_startup(args) -> dict:
+    """`bastion --help` wall time, interleaved with a bare `python -c pass` (interpreter start) baseline."""
+    exe = Path(sys.executable).with_name("bastion")
+    cmds = {"bastion --help": [str(exe), "--help"], "python -c pass": [sys.executable, "-c", "pass"]}
+    runs: dict[str, list[float]] = {k: [] for k in cmds}
+    for _ in range(args.runs):
+        for k, cmd in cmds.items():
+            t = time.perf_counter()
+            subprocess.run(cmd, capture_output=True, check=True)
+            runs[k].append(time.perf_counter() - t)
+    med = {k: round(_median(v), 3) for k, v in runs.items()}
+    return {"runs": args.runs, "median_s": med, "all_s": {k: [round(x, 3) for x in v] for k, v in runs.items()},
+            "help_minus_interpreter_s": round(med["bastion --help"] - med["python -c pass"], 3)}
+
+
 # -- main ---------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -302,13 +318,15 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--n-ctx", type=int, default=4096)
     lk.add_argument("--draft", type=int, default=10, help="tokens drafted per step")
     lk.add_argument("--max-tokens", type=int, default=160)
-    for p in (e, c, lk):
+    su = sub.add_parser("startup", help="`bastion --help` median wall time vs a bare interpreter start")
+    su.add_argument("--runs", type=int, default=7)
+    for p in (e, c, lk, su):
         p.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     if args.cmd == "_embed-worker":
         print(json.dumps(embed_worker(args)))
         return 0
-    result = {"embed": bench_embed, "cache": bench_cache, "lookup": bench_lookup}[args.cmd](args)
+    result = {"embed": bench_embed, "cache": bench_cache, "lookup": bench_lookup, "startup": bench_startup}[args.cmd](args)
     print(json.dumps(result, indent=None if args.json else 2))
     return 0
 
