@@ -32,12 +32,15 @@ def info(
     from app.bundle import describe, load_bundle
 
     d = describe(load_bundle(_resolve(path), verify=False))
+    d["context"] = _context(d["context_length"])
     if as_json:
         typer.echo(json.dumps(d, indent=2))
         return
     typer.echo(f"{d['name']}  (profile {d['profile']}, format {d['format_version']}, created {d['created']})")
     typer.echo(f"  path:        {d['path']}")
-    typer.echo(f"  chat model:  {d['llm']}  (context {d['context_length']} tokens)")
+    c = d["context"]
+    typer.echo(f"  chat model:  {d['llm']}")
+    typer.echo(f"  context:     {c['applies']} tokens in use: {c['why']}")
     emb = d["embedder"]
     typer.echo(f"  embedder:    {emb['path']} dim {emb['dim']} ({emb['fingerprint'][:12]})" if emb else "  embedder:    none")
     typer.echo(f"  index:       {d['index'] or 'none'}")
@@ -47,6 +50,21 @@ def info(
         typer.echo(f"  tool:        {k} {v}")
     for k, v in d["metrics"].items():
         typer.echo(f"  metric:      {k} = {v}")
+
+
+def _context(bundle_ctx: int) -> dict:
+    """The bundle's context length, the engine's n_ctx setting, and which one the engine runs with."""
+    from app.settings import load_settings
+
+    es = load_settings().engine
+    if es.kind == "remote":
+        applies, why = es.n_ctx, f"engine.n_ctx = {es.n_ctx} (remote engine; the bundle's {bundle_ctx} does not apply)"
+    elif es.n_ctx <= bundle_ctx:
+        applies, why = es.n_ctx, (f"setting engine.n_ctx = {es.n_ctx} (the bundle allows up to {bundle_ctx}; "
+                                   "raise engine.n_ctx in config.toml to use more)")
+    else:
+        applies, why = bundle_ctx, f"the bundle's context length {bundle_ctx} caps setting engine.n_ctx = {es.n_ctx}"
+    return {"bundle": bundle_ctx, "engine_n_ctx": es.n_ctx, "applies": applies, "why": why}
 
 
 @bundle_app.command("verify")

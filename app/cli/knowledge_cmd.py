@@ -38,35 +38,55 @@ def ingest_cmd(
     kb: str = typer.Option(DEFAULT_KB, "--kb", help="Knowledge base to sync into (created if new)."),
     as_json: bool = typer.Option(False, "--json", help="Print the ingest report as JSON."),
     bundle: Optional[Path] = typer.Option(None, "--bundle", help="Bundle whose embedder indexes the documents."),
+    max_file_mb: Optional[float] = typer.Option(
+        None, "--max-file-mb", min=0.001,
+        help="Skip files larger than this many MB (default: setting retrieval.max_file_mb, else 10 MB text, 100 MB PDF)."),
 ) -> None:
     """Add new files, re-embed changed ones, remove deleted ones; safe to interrupt and re-run."""
     import threading
 
-    from app.knowledge import KnowledgeBase, ingest
+    from app.errors import BastionError
+    from app.knowledge import KnowledgeBase, ingest, list_knowledge_bases
 
+    missing = [p for p in paths if not p.expanduser().exists()]
+    if missing:
+        raise BastionError(f"{', '.join(str(p) for p in missing)}: no such file or folder; nothing was ingested",
+                           hint="check the path (`ls` it), then run `bastion ingest PATH` again")
     settings, _b, emb = _embedder(bundle)
-    base = KnowledgeBase.open_user(kb, fingerprint=emb.fingerprint, dim=None, create=True,
-                                   url=settings.retrieval.chroma_url)
+    url = settings.retrieval.chroma_url
+    limit_mb = max_file_mb or settings.retrieval.max_file_mb
+    existed = any(i.name == kb for i in list_knowledge_bases(url=url))
+    base = KnowledgeBase.open_user(kb, fingerprint=emb.fingerprint, dim=None, create=True, url=url)
     cancel = threading.Event()
+    max_bytes = int(limit_mb * 1_000_000) if limit_mb else None
     try:
         if as_json:
-            report = ingest(paths, kb=base, embedder=emb, cancel=cancel)
+            report = ingest(paths, kb=base, embedder=emb, cancel=cancel, max_file_bytes=max_bytes)
         else:
-            report = _ingest_with_bar(paths, base, emb, cancel)
+            report = _ingest_with_bar(paths, base, emb, cancel, max_bytes)
     except KeyboardInterrupt:
         typer.echo("Interrupted: finished files are kept; run the same command again to resume.", err=True)
         raise typer.Exit(130)
     finally:
         base.close()
+    useless = not (report.added or report.updated or report.unchanged or report.removed)
+    if useless and not existed:  # do not leave an empty knowledge base behind
+        from app.knowledge import remove_knowledge_base
+
+        remove_knowledge_base(kb, url=url)
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
-        return
-    typer.echo(f"{kb}: {report.summary()}")
-    for path, reason in report.skipped:
-        typer.echo(f"  skipped {path}: {reason}")
+    else:
+        typer.echo(f"{kb}: {report.summary()}")
+        for path, reason in report.skipped:
+            typer.echo(f"  skipped {path}: {reason}")
+    if useless and not report.cancelled:
+        why = f"all {len(report.skipped)} file(s) were skipped (reasons above)" if report.skipped else "no files found"
+        raise BastionError(f"nothing was ingested into {kb!r}: {why}",
+                           hint="give files Bastion can read (text, Markdown, code, HTML, PDF, JSON)")
 
 
-def _ingest_with_bar(paths, base, emb, cancel):
+def _ingest_with_bar(paths, base, emb, cancel, max_file_bytes):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from app.knowledge import ingest
@@ -79,7 +99,7 @@ def _ingest_with_bar(paths, base, emb, cancel):
         def on_progress(p) -> None:
             bar.update(task, completed=p.files_done, total=p.files_total, chunks=p.chunks, rate=p.chunks_per_s)
 
-        return ingest(paths, kb=base, embedder=emb, progress=on_progress, cancel=cancel)
+        return ingest(paths, kb=base, embedder=emb, progress=on_progress, cancel=cancel, max_file_bytes=max_file_bytes)
 
 
 def search_cmd(
@@ -150,10 +170,16 @@ def kb_remove(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Delete a knowledge base (your files are not touched)."""
-    from app.knowledge import remove_knowledge_base
+    from app.errors import BastionError
+    from app.knowledge import list_knowledge_bases, remove_knowledge_base
     from app.settings import load_settings
 
+    url = load_settings().retrieval.chroma_url
+    names = [i.name for i in list_knowledge_bases(url=url)]
+    if name not in names:
+        raise BastionError(f"no knowledge base named {name!r}",
+                           hint=f"known: {', '.join(names)}" if names else "there are none yet; see `bastion kb list`")
     if not yes:
         typer.confirm(f"Delete knowledge base {name!r}? Your documents stay where they are.", abort=True)
-    remove_knowledge_base(name, url=load_settings().retrieval.chroma_url)
+    remove_knowledge_base(name, url=url)
     typer.echo(f"Removed knowledge base {name!r}.")

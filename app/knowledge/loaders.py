@@ -79,7 +79,7 @@ def load_file(path: Path, *, max_bytes: int | None = None) -> Document:
         raise Skip(f"cannot read: {exc.strerror or exc}") from None
     limit = max_bytes or (MAX_PDF_BYTES if kind == "pdf" else MAX_TEXT_BYTES)
     if size > limit:
-        raise Skip(f"too large ({size / 1e6:.1f} MB > {limit / 1e6:g} MB limit); split it, or raise the limit "
+        raise Skip(f"too large ({size / 1e6:.3g} MB > {limit / 1e6:g} MB limit); split it, or raise the limit "
                    "with `bastion ingest --max-file-mb N` or `max_file_mb = N` under [retrieval] in config.toml")
     try:
         data = path.read_bytes()
