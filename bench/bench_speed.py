@@ -214,8 +214,9 @@ def bench_cache(args) -> dict:
     notes = sorted((ROOT / "app" / "knowledge" / "notes").glob("*.md"))
     q1 = _rag_messages(QUESTIONS[0], notes[:5])
     tmp = Path(tempfile.mkdtemp(prefix="bench-kv-"))
-    rows: dict[str, list[float]] = {k: [] for k in ("uncached_q1", "repeat_ask_disk", "uncached_q2", "session_q2",
-                                                    "uncached_q2_same_sources", "session_q2_same_sources")}
+    keys = ["uncached_q1", "repeat_ask_disk", "uncached_q2", "session_q2"]
+    keys += ["uncached_q2_same_sources", "session_q2_same_sources"] if args.same_sources else []
+    rows: dict[str, list[float]] = {k: [] for k in keys}
     loads = []
     ram = make_prompt_cache("ram", fingerprint="bench", n_ctx=args.n_ctx)
     session, _ = _engine(model, args.n_ctx, prompt_cache=ram)
@@ -235,10 +236,12 @@ def bench_cache(args) -> dict:
         session.load().reset()
         _, a1, _ = _ttft(session, q1, max_tokens=48)
         history = [{"role": "user", "content": QUESTIONS[0]}, {"role": "assistant", "content": a1}]
-        for label, srcs in (("", notes[5:10]), ("_same_sources", notes[:5])):
+        scenarios = (("", notes[5:10]),) + ((("_same_sources", notes[:5]),) if args.same_sources else ())
+        for j, (label, srcs) in enumerate(scenarios):
             q2 = _rag_messages(QUESTIONS[1], srcs, history=history)
-            session.load().reset()
-            _ttft(session, q1, max_tokens=48)  # back to "just answered q1" (the RAM cache restores it)
+            if j:
+                session.load().reset()
+                _ttft(session, q1, max_tokens=48)  # back to "just answered q1" (the RAM cache restores it)
             rows["session_q2" + label].append(_ttft(session, q2)[0])
             rows["uncached_q2" + label].append(_ttft(plain, q2, reset=True)[0])
         print(f"  round {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f}s" for k, v in rows.items()), file=sys.stderr)
@@ -249,7 +252,8 @@ def bench_cache(args) -> dict:
             "model_load_median_s": round(_median(loads), 2),
             "ratios": {"repeat_ask_disk/uncached": round(med["repeat_ask_disk"] / med["uncached_q1"], 3),
                        "session_q2/uncached": round(med["session_q2"] / med["uncached_q2"], 3),
-                       "session_q2_same_sources/uncached": round(med["session_q2_same_sources"] / med["uncached_q2_same_sources"], 3)}}
+                       **({"session_q2_same_sources/uncached": round(med["session_q2_same_sources"] / med["uncached_q2_same_sources"], 3)}
+                          if args.same_sources else {})}}
 
 
 def bench_lookup(args) -> dict:
@@ -316,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--model", type=Path, default=None, help="GGUF (default: $BASTION_BENCH_LLM, else the bundle's)")
         p.add_argument("--rounds", type=int, default=2)
         p.add_argument("--n-ctx", type=int, default=4096)
+    c.add_argument("--same-sources", action="store_true", help="also time a second question that retrieved the first one's sources")
     lk.add_argument("--draft", type=int, default=10, help="tokens drafted per step")
     lk.add_argument("--max-tokens", type=int, default=160)
     su = sub.add_parser("startup", help="`bastion --help` median wall time vs a bare interpreter start")
