@@ -43,7 +43,7 @@ def scanned(tmp_path_factory) -> tuple[dict[Path, Path], dict[str, set[tuple[str
         dst = tmp / f"t{i}_{f.name}"
         shutil.copy(f, dst)
         copies[f] = dst
-    hits, _notes = semgrep_runner.run([str(tmp)])
+    hits = semgrep_runner.run([str(tmp)])[0]  # (hits, notes, ...)
     found: dict[str, set[tuple[str, int]]] = {}
     for h in hits:
         found.setdefault(str(Path(h.path).resolve()), set()).add((h.rule_id, h.line))
