@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from app.knowledge.glossary import language, matches
+from app.knowledge.guard import REMOVED, sanitize_source
 from app.knowledge.lexical import tokenize
 from app.knowledge.prompt_format import CITE, cite
 
@@ -164,9 +165,10 @@ class Grounder:
     def __init__(self, hits: Sequence, *, embedder=None) -> None:
         self.hits = list(hits)
         self.embedder = embedder
-        self._sent: list[list[str]] = [_chunk_sentences(h.text) for h in self.hits]
-        self._terms = [_terms(f"{h.heading}\n{h.text}") for h in self.hits]
-        self._words = [_words(h.text) for h in self.hits]
+        texts = [sanitize_source(h.text)[0] for h in self.hits]  # what the model saw; spans never carry injected text
+        self._sent: list[list[str]] = [_chunk_sentences(t) for t in texts]
+        self._terms = [_terms(f"{h.heading}\n{t}") for h, t in zip(self.hits, texts)]
+        self._words = [_words(t) for t in texts]
         self._vecs: dict[int, list[list[float]]] = {}
 
     def _sentence_vectors(self, i: int) -> list[list[float]]:
@@ -273,7 +275,7 @@ def extractive(question: str, hits: Sequence, *, max_passages: int = 3, max_char
     for i, hit in enumerate(hits):
         if i not in usable:  # a list of links is no answer
             continue
-        sents = _chunk_sentences(hit.text)
+        sents = [x for x in _chunk_sentences(sanitize_source(hit.text)[0]) if REMOVED not in x] or [""]
         scored = sorted(((len(q & _terms(s)) / (len(q) + 1e-9), j) for j, s in enumerate(sents)), key=lambda t: (-t[0], t[1]))
         if not scored:
             continue

@@ -92,12 +92,14 @@ _NORM = re.compile(r"^\s*(?:[-*+>]|\d+[.)])\s*|[^\w\u3400-\u9fff]+")
 
 
 class LoopDetector:
-    """Releases text a sentence at a time and stops at the first repeated sentence.
+    """Stops a generation at the first repeat; the repeating text is never released.
 
-    `feed(piece)` returns the text that is safe to show; `.looped` turns True when
-    the newest sentence repeats an earlier one (list numbering and citations
-    ignored), a run of `ngram` words repeats inside the text, or one word repeats
-    `same_word` times in a row. The repeating text is withheld (`.withheld`).
+    `feed(piece)` returns the text that is safe to show now: everything except a tail
+    that could be the start of a repeat (a sentence so far equal to the start of an
+    earlier sentence, or trailing words that already occurred in that order). `.looped`
+    turns True when a sentence repeats an earlier one (list numbering and citations
+    ignored), a run of `ngram` words repeats, or one word repeats `same_word` times in
+    a row; the repeating text is kept back (`.withheld`).
     """
 
     def __init__(self, *, min_chars: int = 12, ngram: int = 8, max_hold: int = 400, same_word: int = 6) -> None:
@@ -107,6 +109,9 @@ class LoopDetector:
         self.same_word = same_word
         self.seen: set[str] = set()
         self.words: list[str] = []
+        """Words of the finished sentences."""
+        self.sentence = ""
+        """The released part of the sentence being written."""
         self.hold = ""
         self.looped = False
         self.withheld = ""
@@ -121,35 +126,65 @@ class LoopDetector:
             m = _SENT_END.search(self.hold)
             if not m:
                 break
-            sentence, self.hold = self.hold[: m.end()], self.hold[m.end():]
-            cut = self._repeats(sentence)
-            if cut is not None:
-                self.withheld = sentence[cut:] + self.hold
-                self.hold = ""
-                return out + sentence[:cut]
-            out += sentence
-        if len(self.hold) > self.max_hold:
-            cut = self._ngram_loop(self.hold)
-            if cut is not None:
-                self.looped = True
-                out += self.hold[:cut]
-                self.withheld = self.hold[cut:]
-                self.hold = ""
+            part, self.hold = self.hold[: m.end()], self.hold[m.end():]
+            released, cut = self._finish_sentence(part)
+            out += released
+            if cut:
                 return out
-            self._remember_words(self.hold)
-            out, self.hold = out + self.hold, ""
+        cut = None if self._in_code else self._ngram_loop(self.sentence + self.hold)
+        if cut is not None:
+            self.looped = True
+            keep = max(cut - len(self.sentence), 0)
+            out += self.hold[:keep]
+            self.withheld, self.hold = self.hold[keep:], ""
+            return out
+        safe = len(self.hold) if len(self.hold) > self.max_hold else len(self.hold) - self._unsafe_tail()
+        if safe > 0:
+            out += self.hold[:safe]
+            self.sentence += self.hold[:safe]
+            self.hold = self.hold[safe:]
         return out
 
     def flush(self) -> str:
         """The held-back tail at the end of a generation (up to where it starts repeating)."""
         if self.looped or not self.hold:
             return ""
-        tail, self.hold = self.hold, ""
-        cut = self._repeats(tail)
-        if cut is not None:
-            self.withheld = tail[cut:]
-            return tail[:cut]
-        return tail
+        part, self.hold = self.hold, ""
+        released, _ = self._finish_sentence(part)
+        return released
+
+    def _finish_sentence(self, part: str) -> tuple[str, bool]:
+        """Close the sentence `self.sentence + part`: (text to release, stopped)."""
+        full = self.sentence + part
+        cut = self._repeats(full)
+        self.sentence = ""
+        if cut is None:
+            return part, False
+        keep = max(cut - (len(full) - len(part)), 0)
+        self.withheld = part[keep:] + self.hold
+        self.hold = ""
+        return part[:keep], True
+
+    def _unsafe_tail(self) -> int:
+        """Characters at the end of the hold that might begin a repeat (a word still being written included)."""
+        if not self.hold:
+            return 0
+        m = re.search(r"\w+$", self.hold)
+        partial = len(self.hold) - m.start() if m else 0  # never release half a word
+        if self._in_code:
+            return partial
+        text = self.sentence + self.hold
+        key = _NORM.sub(" ", _CITES.sub(" ", text.lower())).strip()
+        if self.seen and any(k.startswith(key) for k in self.seen):
+            return len(self.hold)
+        found = [(w.group(0).lower(), w.start()) for w in re.finditer(r"\w+", text[: len(text) - partial])]
+        words = self.words + [w for w, _ in found]
+        for n in range(min(self.ngram - 1, len(words) - 1), 1, -1):
+            tail = words[-n:]
+            if any(words[j:j + n] == tail for j in range(len(words) - n)):
+                start = found[-n][1] if n <= len(found) else 0
+                return max(len(text) - max(start, len(self.sentence)), partial)
+        return partial
 
     def _repeats(self, sentence: str) -> int | None:
         """Offset in `sentence` where repetition starts (0: the whole sentence repeats), or None."""

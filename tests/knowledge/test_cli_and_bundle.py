@@ -86,6 +86,7 @@ def test_ask_uses_bundle_index_and_user_kbs(tmp_path, starter_bundle):
     assert out["answer"] and out["retrieved"] and out["source_lines"]
     assert kbs <= {"bundle", "mine"} and "bundle" in kbs
     assert all({"path", "heading", "lines", "score"} <= set(s) for s in out["retrieved"])
-    assert all(s in out["retrieved"] for s in out["sources"])
+    assert all({k: v for k, v in s.items() if k not in ("spans", "sentences")} in out["retrieved"] for s in out["sources"])
+    assert all(s["spans"] for s in out["sources"])  # every citation comes with the passage that supports it
     plain = run_ask("Say hello.", settings=settings, use_knowledge=False)
     assert plain["retrieved"] == [] and plain["sources"] == [] and plain["answer"]

@@ -120,6 +120,7 @@ def test_unsupported_answer_becomes_extractive(en_retriever, kb_embedder):
     assert ans.extractive and "".join(pieces) == ans.text  # nothing of the unsupported text was streamed
     assert "flour" not in ans.text and "quoted" in ans.text
     assert ans.citations and all(c.spans and c.spans[0] in c.hit.text for c in ans.citations)
+    assert all("reference-only" not in c.hit.flags for c in ans.citations)  # a link list is never quoted
     assert [c for c, _ in ans.warnings] == ["extractive"]
 
 
