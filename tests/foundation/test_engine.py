@@ -18,7 +18,7 @@ QUESTION = [{"role": "user", "content": "Write three sentences about password ha
 def test_streams_pieces_with_stats(chat_engine):
     gen = chat_engine.chat(QUESTION, max_tokens=40)
     pieces = list(gen)
-    assert pieces  # released a sentence at a time (the loop detector holds the sentence being written)
+    assert len(pieces) > 5  # streamed (the loop detector holds back only what could start a repeat)
     assert gen.text == "".join(pieces) and gen.text.strip()
     s = gen.stats
     assert s.completion_tokens >= len(pieces) and s.finish_reason in ("stop", "length")
