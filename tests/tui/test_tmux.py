@@ -1,4 +1,10 @@
-"""Drive the real `bastion` binary in tmux, the way a person would, and read the screen."""
+"""Drive the real `bastion` binary in tmux, the way a person would, and read the screen.
+
+At 80×24 and 140×45: the question is typed (and Enter pressed) the moment the process starts,
+before the first paint, and must arrive whole and be sent; the sources panel opens and closes
+after the answer and again after a restart that restores the conversation; the app exits 0
+with no traceback, and the terminal never shows native llama.cpp output.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 BIN = Path(sys.executable).with_name("bastion")
+QUESTION = "What is cross-site scripting?"
 
 
 def _tmux() -> str:
@@ -29,49 +36,132 @@ def _tmux() -> str:
     return found
 
 
-def _capture(tmux: str, session: str) -> str:
-    return subprocess.run([tmux, "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
+class Terminal:
+    """One tmux session running `bastion`; `EXITED=<rc>` is printed when it ends."""
+
+    def __init__(self, tmux: str, home: Path, size: tuple[int, int]) -> None:
+        self.tmux, self.home, self.size = tmux, home, size
+        self.session = f"bastion-{uuid.uuid4().hex[:8]}"
+
+    def start(self, *, type_at_once: str | None = None) -> None:
+        env = f"BASTION_HOME={self.home} BASTION_OFFLINE=true TERM=xterm-256color"
+        w, h = self.size
+        subprocess.run([self.tmux, "new-session", "-d", "-s", self.session, "-x", str(w), "-y", str(h),
+                        f"env {env} {BIN}; echo EXITED=$?; sleep 60"], check=True)
+        if type_at_once:  # before Python has even started: the keys wait in the terminal
+            self.keys("-l", type_at_once)
+            self.keys("Enter")
+
+    def keys(self, *keys: str) -> None:
+        subprocess.run([self.tmux, "send-keys", "-t", self.session, *keys], check=True)
+
+    def screen(self) -> str:
+        return subprocess.run([self.tmux, "capture-pane", "-p", "-t", self.session],
+                              capture_output=True, text=True).stdout
+
+    def wait(self, predicate, timeout: float, what: str) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if predicate(screen):
+                return screen
+            if "EXITED=" in screen and "EXITED=" not in what:
+                break
+            time.sleep(0.25)
+        raise AssertionError(f"{self.size}: never saw {what}; last screen:\n{screen}")
+
+    def quit(self) -> str:
+        self.keys("C-q")
+        screen = self.wait(lambda s: "EXITED=" in s, 90, "EXITED=")
+        assert "EXITED=0" in screen and "Traceback" not in screen, screen
+        return screen
+
+    def close(self) -> None:
+        subprocess.run([self.tmux, "kill-session", "-t", self.session], capture_output=True)
 
 
-def _wait(tmux: str, session: str, predicate, timeout: float) -> str:
-    deadline = time.monotonic() + timeout
-    screen = ""
-    while time.monotonic() < deadline:
-        screen = _capture(tmux, session)
-        if predicate(screen):
-            return screen
-        time.sleep(0.25)
-    raise AssertionError(f"screen never matched; last screen:\n{screen}")
+def _ready(s: str) -> bool:
+    # A whole frame (a capture can land mid-repaint): the status line, the footer and the message box.
+    return "ready │" in s and "^p" in s and "╰" in s
 
 
-def test_real_binary_in_tmux(tui_bundle, bastion_home, tmp_path):
+def _panel_open(s: str) -> bool:
+    return "─ [1] " in s  # the first chunk's border title (the panel scrolls its "Sources (n)" title away)
+
+
+def _toggle_sources(term: Terminal) -> None:
+    term.keys("C-o")
+    term.wait(_panel_open, 60, "the sources panel open")
+    term.keys("C-o")
+    term.wait(lambda s: not _panel_open(s) and _ready(s), 60, "the sources panel closed")
+    term.keys("C-o")
+    term.wait(_panel_open, 60, "the sources panel open again")
+    term.keys("Escape")
+    term.wait(lambda s: not _panel_open(s) and _ready(s), 60, "the sources panel closed by Esc")
+
+
+def _asked(home: Path) -> list[str]:
+    from app.history import History
+
+    history = History(home / "history.sqlite3")
+    return [m.content for c in history.list(kind="chat") for m in history.messages(c.id) if m.role == "user"]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (140, 45)], ids=["80x24", "140x45"])
+def test_real_binary_in_tmux(tui_bundle, bastion_home, size):
     tmux = _tmux()
     assert BIN.exists(), f"{BIN} missing: install the package (pip install -e .)"
     (bastion_home / "config.toml").write_text(
         f'bundle = "{tui_bundle}"\n[engine]\nmax_tokens = 24\nn_ctx = 2048\n[retrieval]\nk = 2\n')
-    session = f"bastion-{uuid.uuid4().hex[:8]}"
-    env = f"BASTION_HOME={bastion_home} BASTION_OFFLINE=1 TERM=xterm-256color"
-    subprocess.run([tmux, "new-session", "-d", "-s", session, "-x", "120", "-y", "48",
-                    f"env {env} {BIN}; echo EXITED=$?; sleep 30"], check=True)
+    term = Terminal(tmux, bastion_home, size)
     try:
-        screen = _wait(tmux, session, lambda s: "ready │" in s, timeout=300)
-        assert "bundle starter" in screen and "History" in screen
-        subprocess.run([tmux, "send-keys", "-t", session, "-l", "What is cross-site scripting?"], check=True)
-        time.sleep(0.3)
-        subprocess.run([tmux, "send-keys", "-t", session, "Enter"], check=True)
-        # Wait for a whole frame: a capture can land mid-repaint and show only part of the screen.
-        screen = _wait(tmux, session, lambda s: "tok/s" in s and "– tok/s" not in s and "ready │" in s
-                       and "Bastion" in s and "What is cross-site scripti" in s, timeout=400)
-        # The question is the conversation's title in the sidebar (the turn itself may have
-        # scrolled up by now); the answer is under the assistant's name, sources listed below it.
-        assert "[1]" in screen
+        term.start()
+        # The first frame has the message box.
+        term.wait(lambda s: "History" in s and "╭" in s and "╰" in s, 300, "the first frame with the message box")
+        term.wait(_ready, 300, "ready")
+        term.keys("-l", QUESTION)
+        term.keys("Enter")
+        screen = term.wait(lambda s: "tok/s" in s and "– tok/s" not in s and _ready(s), 400, "the answer")
         assert "llama_" not in screen and "ggml" not in screen, "native llama.cpp output reached the terminal"
-        subprocess.run([tmux, "send-keys", "-t", session, "F1"], check=True)
-        _wait(tmux, session, lambda s: "Keys and help" in s, timeout=60)
-        subprocess.run([tmux, "send-keys", "-t", session, "Escape"], check=True)
-        _wait(tmux, session, lambda s: "Keys and help" not in s, timeout=60)
-        subprocess.run([tmux, "send-keys", "-t", session, "C-q"], check=True)
-        screen = _wait(tmux, session, lambda s: "EXITED=" in s, timeout=90)
-        assert "EXITED=0" in screen and "Traceback" not in screen
+        assert _asked(bastion_home) == [QUESTION]
+        _toggle_sources(term)
+        term.keys("F1")
+        term.wait(lambda s: "Keys and help" in s, 60, "the help screen")
+        term.keys("Escape")
+        term.wait(lambda s: "Keys and help" not in s and _ready(s), 60, "the help screen closed")
+        term.quit()
+        term.close()
+
+        # Restart: the conversation is restored, and the sources panel works on it.
+        term = Terminal(tmux, bastion_home, size)
+        term.start()
+        term.wait(lambda s: _ready(s) and "What is cross" in s, 300, "the restored conversation")
+        _toggle_sources(term)
+        term.quit()
     finally:
-        subprocess.run([tmux, "kill-session", "-t", session], capture_output=True)
+        term.close()
+    assert not list((bastion_home / "logs").glob("crash-*.log")), "the app wrote a crash log"
+
+
+def test_question_typed_at_launch_is_sent_whole(tui_bundle, bastion_home):
+    """Typed (and Enter pressed) the moment the process starts, before Python runs: the whole question is
+    sent. Known open problem: the screen is then sometimes not repainted with the conversation (the widgets
+    are mounted and laid out, the terminal keeps the startup frame); see /work/notes/issue-11.md."""
+    tmux = _tmux()
+    (bastion_home / "config.toml").write_text(
+        f'bundle = "{tui_bundle}"\n[engine]\nmax_tokens = 24\nn_ctx = 2048\n[retrieval]\nk = 2\n')
+    term = Terminal(tmux, bastion_home, (80, 24))
+    try:
+        term.start(type_at_once=QUESTION)
+        deadline = time.monotonic() + 400
+        while time.monotonic() < deadline and not _asked(bastion_home):
+            time.sleep(0.5)
+        assert _asked(bastion_home) == [QUESTION], f"the question typed at launch arrived as {_asked(bastion_home)!r}"
+        try:
+            term.wait(lambda s: "What is cross" in s and _ready(s), 400, "the question on screen")
+        except AssertionError as exc:
+            pytest.xfail(f"sent, but not repainted: {str(exc)[:200]}")
+        term.quit()
+    finally:
+        term.close()
