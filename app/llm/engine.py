@@ -379,6 +379,7 @@ class LlamaEngine:
             from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
 
             kwargs["draft_model"] = LlamaPromptLookupDecoding(num_pred_tokens=self.config.prompt_lookup)
+            kwargs["logits_all"] = True  # llama-cpp-python 0.3.36 sizes its logits buffer from this flag, not from draft_model
         t0 = time.perf_counter()
         try:
             llm = llama_cpp.Llama(**kwargs)
