@@ -1,14 +1,16 @@
-"""Code-analysis answers, normalised to the one Finding shape the app's analysis uses.
+"""Labelled code-analysis records, normalised to one intermediate shape (not the model's answer).
 
 Training data for code analysis arrives as JSON (`{"analysis", "label", "risk", "solution"}` in
 various spellings) or as sectioned text ("Analysis: … Label: high … Risk: CWE-89 … Solution: …",
-with or without Markdown headings). Both become::
+with or without Markdown headings). Both become the record's *label*::
 
     {"analysis": str, "label": "safe|low|medium|high|critical",
      "risk": {"cwe": "CWE-89" | None, "name": str, "why": str},
      "fix": {"summary": str, "code": str}}
 
-so the fine-tuned model learns exactly the JSON the app asks it for.
+The data stage then turns each label into what the app really asks the model for — its review
+prompt and an answer validated by `app.analysis.contract` (see `builder/data/review.py`) — so
+this shape is never a training target itself.
 """
 
 from __future__ import annotations
