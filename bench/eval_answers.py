@@ -67,8 +67,8 @@ def open_bundle_parts(bundle_dir: Path | None):
     return settings, bundle, make_embedder(settings, bundle)
 
 
-def wstg_kb(embedder):
-    """The WSTG knowledge base for this embedder (ingested once, then only re-checked)."""
+def wstg_kb(embedder, *, sync: bool = True):
+    """The WSTG knowledge base for this embedder (ingested once, then only re-checked; `sync=False`: as it is)."""
     from app.knowledge import KnowledgeBase, ingest
 
     if not CORPUS.is_dir():
@@ -81,9 +81,14 @@ def wstg_kb(embedder):
     with open(path.with_suffix(".lock"), "w") as lock:  # one ingest at a time; others wait, then only re-check
         fcntl.flock(lock, fcntl.LOCK_EX)
         kb = KnowledgeBase(path, name="wstg", fingerprint=embedder.fingerprint)
-        rep = ingest([CORPUS], kb=kb, embedder=embedder, base=CORPUS)
-    print(f"# index {path}: {kb.count()} chunks ({len(rep.added)} files added, {time.perf_counter() - t0:.1f}s)", file=sys.stderr)
+        added = len(ingest([CORPUS], kb=kb, embedder=embedder, base=CORPUS).added) if sync else 0
+    print(f"# index {path}: {kb.count()} chunks ({added} files added, {time.perf_counter() - t0:.1f}s)", file=sys.stderr)
     return kb
+
+
+def indexed_files(kb) -> set[str]:
+    """File names whose every chunk is in the index."""
+    return {Path(src).name for src, st in kb.file_states().items() if st.complete}
 
 
 def context_hit(hits, q: dict, k: int = 4) -> bool:
@@ -128,8 +133,14 @@ def cmd_retrieval(args) -> int:
     from app.knowledge import Retriever
 
     settings, bundle, emb = open_bundle_parts(args.bundle)
-    kb = wstg_kb(emb)
+    kb = wstg_kb(emb, sync=not args.no_sync)
     questions = load_questions(args.split)
+    have = indexed_files(kb)
+    missing = [q["id"] for q in questions if q["files"] and not set(q["files"]) & have]
+    if missing:
+        print(f"# PARTIAL INDEX: {len(have)} files indexed; {len(missing)} questions skipped (answering file not "
+              f"indexed yet): {missing}", file=sys.stderr)
+        questions = [q for q in questions if q["id"] not in missing]
     report = {}
     for name, kw in (("naive-rrf", {"expand": False, "second_stage": False}),
                      ("glossary", {"expand": True, "second_stage": False}),
@@ -176,9 +187,10 @@ def cmd_answers(args) -> int:
     else:
         engine = make_engine(settings, bundle)
     system = load_prompts(bundle.prompts_path).chat_system
-    kb = wstg_kb(emb)
+    kb = wstg_kb(emb, sync=not args.no_sync)
+    have = indexed_files(kb)
     retriever = Retriever([kb], embedder=emb)
-    questions = load_questions(args.split)[: args.limit or None]
+    questions = [q for q in load_questions(args.split) if not q["files"] or set(q["files"]) & have][: args.limit or None]
     llm = engine.load()
     rows = []
     for q in questions:
@@ -244,6 +256,7 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--show", action="store_true", help="Print misses / every answer with its citations.")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--no-sync", action="store_true", help="Use the cached index as it is (skip the ingest check).")
     args = ap.parse_args()
     return cmd_retrieval(args) if args.what == "retrieval" else cmd_answers(args)
 

@@ -124,10 +124,10 @@ class Answer:
             text, supports = extractive(self.question, self.hits)
             self.extractive = True
             self._extractive_supports = supports
-            for part in [f"{EXTRACTIVE_NOTE}\n\n"] + [line + "\n" for line in text.splitlines()]:
+            lines = text.splitlines()
+            for part in [f"{EXTRACTIVE_NOTE}\n\n"] + [line + "\n" for line in lines[:-1]] + lines[-1:]:
                 self.text += part
                 yield part
-            self.text = self.text.rstrip("\n")
         self.stats.warnings = self.warning_lines()
         self._done = True
 
