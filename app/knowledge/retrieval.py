@@ -166,7 +166,7 @@ class Retriever:
                     if entry["text"] is None and cid not in missing.get(pos, []):
                         missing.setdefault(pos, []).append(cid)
             for pos, ids in missing.items():
-                for cid, (doc, meta, emb) in self.kbs[pos].fetch(ids).items():
+                for cid, (doc, meta, emb) in _fetch(self.kbs[pos], ids).items():
                     entry = found[f"{pos}/{cid}"]
                     entry["text"], entry["meta"] = doc, meta
                     if qvec is not None and emb is not None:
@@ -205,6 +205,21 @@ class Retriever:
     def close(self) -> None:
         for kb in self.kbs:
             kb.close()
+
+
+def _fetch(kb, ids: list[str]) -> dict:
+    """`kb.fetch(ids)`, skipping chunks chroma cannot return (an index still being written)."""
+    try:
+        return kb.fetch(ids)
+    except Exception as exc:  # chromadb raises its own InternalError family
+        log.warning("knowledge base %s: fetching %d chunks failed (%s); trying one by one", kb.name, len(ids), exc)
+    out = {}
+    for cid in ids:
+        try:
+            out.update(kb.fetch([cid]))
+        except Exception:
+            continue
+    return out
 
 
 def _rrf(lists: dict[str, list[str]], *, k: int, weights: dict[str, float]) -> list[tuple[str, float]]:
