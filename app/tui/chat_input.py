@@ -43,6 +43,12 @@ class ChatInput(TextArea):
             self.action_submit()
 
     def action_submit(self) -> None:
+        # `send` is a priority binding, so it runs in the app's task while keys typed just before it may
+        # still wait in this widget's queue (only "W" of "What is…" was sent under load). Read the text
+        # after them: a callback on this widget's own queue runs after every key already queued there.
+        self.call_later(self.submit_now)
+
+    def submit_now(self) -> None:
         text = self.text.strip()
         if text:
             self.post_message(self.Submitted(text))

@@ -152,3 +152,19 @@ async def test_tab_completes_paths_and_esc_leaves_the_code_box(bastion_home, tmp
         await pilot.click("#clear")
         await pilot.pause()
         assert code.text == "" and screen.report is None and app.focused is code
+
+
+async def test_enter_waits_for_the_keys_typed_before_it(bastion_home):
+    """Enter is a priority binding (runs in the app's task); keys still queued in the box come first."""
+    from textual import events
+
+    app = _app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.2)
+        box = app.chat_screen.chat_input
+        for ch in "What":  # queued on the box, not processed yet
+            box.post_message(events.Key(ch, ch))
+        box.action_submit()  # what the Enter binding does, before the box has run its queue
+        await pilot.pause(0.3)
+        asked = [m.content for c in app.history.list() for m in app.history.messages(c.id) if m.role == "user"]
+        assert asked == ["What"]
