@@ -87,9 +87,9 @@ def embed_worker(args) -> dict:
         step = 1 if variant == "one-at-a-time" else 32
         run = lambda: [v for i in range(0, len(texts), step) for v in llm.embed(texts[i:i + step], normalize=True, truncate=True)]  # noqa: E731
     elif variant == "batched":
-        from app.llm.embedder import Embedder
+        from app.llm.embedder import BATCH_TOKENS, Embedder
 
-        emb = Embedder(gguf, fingerprint="bench", max_tokens=max_tokens, batch_tokens=spec.get("batch_tokens") or 2048)
+        emb = Embedder(gguf, fingerprint="bench", max_tokens=max_tokens, batch_tokens=spec.get("batch_tokens") or BATCH_TOKENS)
         emb.load()
         run = lambda: [v for i in range(0, len(texts), 32) for v in emb.embed(texts[i:i + 32])]  # noqa: E731
     elif variant == "torch-minilm":
@@ -102,9 +102,9 @@ def embed_worker(args) -> dict:
         run = lambda: st.encode(texts, batch_size=32, normalize_embeddings=True)  # noqa: E731
     elif variant == "ingest":
         from app.knowledge import KnowledgeBase, ingest
-        from app.llm.embedder import Embedder
+        from app.llm.embedder import BATCH_TOKENS, Embedder
 
-        emb = Embedder(gguf, fingerprint="bench", max_tokens=max_tokens, batch_tokens=spec.get("batch_tokens") or 2048)
+        emb = Embedder(gguf, fingerprint="bench", max_tokens=max_tokens, batch_tokens=spec.get("batch_tokens") or BATCH_TOKENS)
         emb.load()
         work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
 
