@@ -247,6 +247,9 @@ def bench_cache(args) -> dict:
         print(f"  round {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f}s" for k, v in rows.items()), file=sys.stderr)
     session.close()
     plain.close()
+    import shutil
+
+    shutil.rmtree(tmp, ignore_errors=True)
     med = {k: round(_median(v), 3) for k, v in rows.items()}
     return {"model": str(model), "prompt_tokens_q1": n_prompt, "rounds": args.rounds, "ttft_median_s": med,
             "model_load_median_s": round(_median(loads), 2),
