@@ -109,7 +109,7 @@ def test_chat_stream_matches_non_stream(client):
     assert len(pieces) > 3
     assert "".join(pieces) == full.choices[0].message.content  # greedy: same text either way
     assert len(finals) == 1 and finals[0]["citations"] == [] and finals[0]["sources"] == []
-    assert usage is not None and usage.completion_tokens == len(pieces)
+    assert usage is not None and usage.completion_tokens >= len(pieces)  # the loop guard may join held-back tokens
 
 
 def test_chat_stream_with_rag_ends_with_sources(client, state):
