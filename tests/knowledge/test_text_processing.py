@@ -100,10 +100,11 @@ def test_size_limit_names_the_limit(tmp_path):
 
 
 def test_iter_files_skips_hidden_and_tool_dirs(tmp_path):
+    root = tmp_path / "docs"  # tmp_path also holds BASTION_HOME (the test session's trusted key)
     for rel in ["a.md", ".git/config", "node_modules/x.js", "sub/b.py", ".hidden.md"]:
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text("x")
-    assert [p.relative_to(tmp_path).as_posix() for p in iter_files(tmp_path)] == ["a.md", "sub/b.py"]
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("x")
+    assert [p.relative_to(root).as_posix() for p in iter_files(root)] == ["a.md", "sub/b.py"]
 
 
 # -- chunking ---------------------------------------------------------------------
