@@ -59,7 +59,7 @@ async def test_analyze_open_file_cards_fix_save_and_history(make_tui, waiter, tm
         for suffix in (".json", ".sarif", ".md"):
             assert screen.save_report(tmp_path / f"report{suffix}") is not None
         saved = json.loads((tmp_path / "report.json").read_text())  # slim JSON: flat findings with CWE at top level
-            assert any(f["cwe"] == "CWE-89" for f in saved["findings"])
+        assert any(f["cwe"] == "CWE-89" for f in saved["findings"])
         assert json.loads((tmp_path / "report.sarif").read_text())["version"] == "2.1.0"
         assert "CWE-89" in (tmp_path / "report.md").read_text()
         # The analysis is in the history and reopens from it.
