@@ -122,17 +122,26 @@ class Retriever:
         exp = expand(query) if self.expand else None
         lang = exp.lang if exp else language(query)
         qvec = None
+        qvecs: list[list[float]] = []
         if mode != "lexical":
             qvec = list(query_vector) if query_vector is not None else self.embedder.embed_one(exp.dense if exp else query)
+            qvecs.append(qvec)
+            if query_vector is None and exp is not None and exp.dense != query:
+                # The question as asked as well as its glossary rendering: an English embedder still
+                # places a Chinese question near a Chinese chunk, and the floor must not lose that.
+                qvecs.append(list(self.embedder.embed_one(query)))
         lists: dict[str, list[str]] = {}
         found: dict[str, dict] = {}  # id -> {kb, text, meta, dense, lexical, coverage}
 
         if mode in ("hybrid", "dense"):
-            dense = []
-            for pos, kb in enumerate(self.kbs):
-                for cid, cos, doc, meta in kb.dense(qvec, n):
-                    dense.append((cos, pos, cid, doc, meta))
-            dense.sort(key=lambda t: -t[0])
+            best_dense: dict[str, tuple] = {}
+            for vec in qvecs:
+                for pos, kb in enumerate(self.kbs):
+                    for cid, cos, doc, meta in kb.dense(vec, n):
+                        prev = best_dense.get(f"{pos}/{cid}")
+                        if prev is None or cos > prev[0]:
+                            best_dense[f"{pos}/{cid}"] = (cos, pos, cid, doc, meta)
+            dense = sorted(best_dense.values(), key=lambda t: -t[0])
             lists["dense"] = []
             for cos, pos, cid, doc, meta in dense[:n]:
                 key = f"{pos}/{cid}"
@@ -169,8 +178,8 @@ class Retriever:
                 for cid, (doc, meta, emb) in _fetch(self.kbs[pos], ids).items():
                     entry = found[f"{pos}/{cid}"]
                     entry["text"], entry["meta"] = doc, meta
-                    if qvec is not None and emb is not None:
-                        entry["dense"] = float(sum(a * b for a, b in zip(qvec, emb)))
+                    if qvecs and emb is not None:
+                        entry["dense"] = max(float(sum(a * b for a, b in zip(vec, emb))) for vec in qvecs)
 
         fused = _rrf(lists, k=self.rrf_k, weights=weights)
         best = sum(weights.get(name, 1.0) / (self.rrf_k + 1) for name in lists)

@@ -28,7 +28,7 @@ def test_ingest_search_resync(tmp_path, new_kb, kb_embedder):
 
     r = Retriever([new_kb], embedder=kb_embedder)
     top = r.search("how do I stop SQL injection with parameterized queries", k=3)
-    assert top and top[0].source.endswith("sqli.md") and top[0].found_by == ("dense", "lexical")
+    assert top and top[0].source.endswith("sqli.md") and {"dense", "lexical"} <= set(top[0].found_by)
     assert top[0].heading.startswith("SQL injection") and top[0].start_line >= 1
     code = r.search("pickle.loads on untrusted data", k=2)
     assert code[0].source.endswith("deserialize.py") and "load_session" in code[0].heading
