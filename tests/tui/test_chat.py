@@ -85,12 +85,18 @@ async def test_cancel_regenerate_and_copy(make_tui, waiter):
     async with app.run_test(size=(120, 36)) as pilot:
         chat = await _ready(pilot, waiter)
         await _choose_kb(pilot, waiter, "none")
-        await _ask(pilot, waiter, "Write a long essay about the history of computer security.")
-        await waiter(pilot, lambda: chat.timing.get("first_piece"), timeout=300)
-        await pilot.press("escape")
-        await waiter(pilot, lambda: chat.turn_done.is_set(), timeout=300)
-        msgs = app.history.messages(chat.conversation_id)
-        assert msgs[-1].stats["cancelled"] is True
+        # The tiny model may end (EOS, or the loop guard) before Escape lands on a loaded machine:
+        # such a turn proves nothing about cancelling, so ask again (at most three times).
+        for _attempt in range(3):
+            await _ask(pilot, waiter, "Write a long essay about the history of computer security.")
+            await waiter(pilot, lambda: chat.timing.get("first_piece"), timeout=300)
+            await pilot.press("escape")
+            await waiter(pilot, lambda: chat.turn_done.is_set() and not chat.busy, timeout=300)
+            msgs = app.history.messages(chat.conversation_id)
+            if msgs[-1].stats.get("cancelled"):
+                break
+            assert msgs[-1].stats.get("finish_reason") in ("stop", "loop", "length"), msgs[-1].stats
+        assert msgs[-1].stats["cancelled"] is True, msgs[-1].stats
         assert msgs[-1].stats["completion_tokens"] < 400
         assert "*(stopped" in msgs[-1].content
         assert chat.status.state == "stopped"
@@ -101,8 +107,8 @@ async def test_cancel_regenerate_and_copy(make_tui, waiter):
         await pilot.press("escape")
         await waiter(pilot, lambda: chat.turn_done.is_set() and not chat.busy, timeout=300)
         roles = [m.role for m in app.history.messages(chat.conversation_id)]
-        assert roles == ["user", "assistant"]
-        assert len([v for v in chat.query(MessageView)]) == 2
+        assert roles[-2:] == ["user", "assistant"] and len(roles) == 2 * (_attempt + 1)
+        assert len([v for v in chat.query(MessageView)]) == len(roles)
         await pilot.press("ctrl+t")
         assert app.clipboard == [v for v in chat.query(MessageView)][-1].text
 
