@@ -46,8 +46,13 @@ class Terminal:
     def start(self, *, type_at_once: str | None = None) -> None:
         env = f"BASTION_HOME={self.home} BASTION_OFFLINE=true TERM=xterm-256color"
         w, h = self.size
-        subprocess.run([self.tmux, "new-session", "-d", "-s", self.session, "-x", str(w), "-y", str(h),
-                        f"env {env} {BIN}; echo EXITED=$?; sleep 60"], check=True)
+        cmd = [self.tmux, "new-session", "-d", "-s", self.session, "-x", str(w), "-y", str(h),
+               f"env {env} {BIN}; echo EXITED=$?; sleep 60"]
+        # Killing the last session stops the tmux server; a new session started while it is still
+        # shutting down can fail once. Try again after a moment, then fail loudly.
+        if subprocess.run(cmd, capture_output=True).returncode != 0:
+            time.sleep(1.0)
+            subprocess.run(cmd, check=True)
         if type_at_once:  # before Python has even started: the keys wait in the terminal
             self.keys("-l", type_at_once)
             self.keys("Enter")
