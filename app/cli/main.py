@@ -49,7 +49,7 @@ for _module in (ask_cmd, knowledge_cmd, analyze_cmd, bundle_cmd, serve_cmd, doct
 
 def run() -> None:
     """Console-script entry: user-fixable errors print one line and exit 1."""
-    from app.cli.boundary import run_cli
+    from app.entrypoint import run_cli
 
     run_cli(cli)
 

@@ -74,8 +74,8 @@ _build_cmd.register(cli)
 
 
 def run() -> None:
-    # The one error boundary both console scripts share (a copy had drifted in here; see app/cli/boundary.py).
-    from app.cli.boundary import run_cli
+    # The one error boundary both console scripts share (a copy had drifted in here; see app/entrypoint.py).
+    from app.entrypoint import run_cli
 
     run_cli(cli)
 

@@ -1,4 +1,4 @@
-"""The error boundary both console scripts share: user-fixable errors are one message, exit 1."""
+"""The error boundary both console scripts (bastion, builder) share: user-fixable errors are one message, exit 1."""
 
 from __future__ import annotations
 
