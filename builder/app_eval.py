@@ -76,6 +76,8 @@ class GroundedScores(BaseModel):
     off_corpus: int = 0
     refused: int = 0
     seconds: float = 0.0
+    answers: list[dict] = Field(default_factory=list)
+    """Per question: id, whether grounded/refused, the cited documents and the answer's start (for reading, not gating)."""
 
     def figures(self) -> dict:
         def r(a: int, b: int) -> float | None:
@@ -84,7 +86,7 @@ class GroundedScores(BaseModel):
         return {"grounded_answer_rate": r(self.grounded, self.answerable), "cited_rate": r(self.cited, self.answerable),
                 "citation_precision": r(self.supported_citations, self.citations),
                 "refusal_rate": r(self.refused, self.off_corpus), "answerable": self.answerable,
-                "off_corpus": self.off_corpus, "seconds": round(self.seconds, 1)}
+                "off_corpus": self.off_corpus, "seconds": round(self.seconds, 1), "answers": self.answers}
 
 
 class AnalysisScores(BaseModel):
@@ -111,6 +113,8 @@ class AppEval(StageReport):
 
     static: dict = Field(default_factory=dict)
     """Static-only analysis figures on the same files (no model)."""
+    grounded_set: str = ""
+    """Where the grounded questions came from (a question file's test half, or the data stage's held-out records)."""
     base: ModelEval | None = None
     tuned: ModelEval
     gate_passed: bool = True
@@ -149,28 +153,37 @@ def same_doc(a: str, b: str) -> bool:
 
 def grounded_scores(engine, retriever, items: Sequence[dict], *, max_tokens: int, ground: bool,
                     progress: Progress = lambda m: None) -> GroundedScores:
-    """Ask each held-out question through `app.knowledge.answer.answer`; score citations against the truth."""
+    """Ask each held-out question through `app.knowledge.answer.answer`; score citations against the truth.
+
+    An item is {"question", "source" (one document) or "sources" (any of them answers), "id"?}; an item with
+    no source is off-corpus (should be declined), like the built-in OFF_CORPUS questions asked after them."""
     from app.knowledge.answer import answer
     from app.prompts import CHAT_SYSTEM
 
     kw = {"ground": ground} if "ground" in inspect.signature(answer).parameters else {}
     sc = GroundedScores(mode="app" if ground else "model")
     t0 = time.perf_counter()
-    questions = [(it["question"], it["source"]) for it in items] + [(q, None) for q in OFF_CORPUS]
-    for i, (q, want) in enumerate(questions, 1):
+    questions = [(it.get("id", f"q{i}"), it["question"], list(it.get("sources") or ([it["source"]] if it.get("source") else [])))
+                 for i, it in enumerate(items)] + [(f"off{i}", q, []) for i, q in enumerate(OFF_CORPUS)]
+    for i, (qid, q, want) in enumerate(questions, 1):
         ans = answer(q, engine=engine, retriever=retriever, system=CHAT_SYSTEM, max_tokens=max_tokens, **kw)
-        ans.result()
+        text = ans.result()
         cited = list(ans.sources)
-        if want is None:
+        row = {"id": qid, "cited": sorted({Path(str(h.source)).name for h in cited}),
+               "text": (text or "")[:160]}
+        if not want:
             sc.off_corpus += 1
             sc.refused += not cited
+            row["refused"] = not cited
         else:
             sc.answerable += 1
             sc.cited += bool(cited)
-            good = [h for h in cited if same_doc(h.source, want)]
+            good = [h for h in cited if any(same_doc(h.source, w) for w in want)]
             sc.grounded += bool(good)
             sc.citations += len(cited)
             sc.supported_citations += len(good)
+            row["grounded"] = bool(good)
+        sc.answers.append(row)
         progress(f"eval: ask {sc.mode} {i}/{len(questions)}")
     sc.seconds = time.perf_counter() - t0
     return sc
@@ -291,15 +304,49 @@ def evaluate_model(gguf: Path, *, label: str, n_ctx: int, stop: Sequence[str], i
     return out
 
 
+def indexed_sources(index_dir: Path, embedder_gguf: Path) -> list[str]:
+    """The documents the run's index holds (as the index names them)."""
+    from app.bundle.hashing import sha256_file
+    from app.knowledge.registry import BUNDLE_COLLECTION
+    from app.knowledge.store import KnowledgeBase
+
+    kb = KnowledgeBase(index_dir, name=BUNDLE_COLLECTION, fingerprint=sha256_file(embedder_gguf), create=False)
+    try:
+        return list(kb.file_states())
+    finally:
+        kb.close()
+
+
+def question_items(questions: Sequence, indexed: Sequence[str]) -> tuple[list[dict], str]:
+    """A question file's test half as grounded items: answerable ones whose answering file is indexed, then the
+    off-corpus ones (`files: []`); with a line saying what was asked."""
+    from builder.eval_questions import answerable, test_half
+
+    test = test_half(questions)
+    ok = answerable(questions, indexed)
+    off = [q for q in test if q.off_corpus]
+    items = [{"id": q.id, "question": q.question, "sources": list(q.files)} for q in ok]
+    items += [{"id": q.id, "question": q.question, "sources": []} for q in off]
+    return items, (f"question file test half (sha1(id) odd): {len(ok)} of {len(test) - len(off)} answerable questions "
+                   f"have their answering file in the index; +{len(off)} off-corpus from the file, +{len(OFF_CORPUS)} built in")
+
+
 def run_app_eval(*, tuned: Path, base: Path | None, n_ctx: int, stop: Sequence[str], index_dir: Path,
                  embedder_gguf: Path, embed_max_tokens: int, val_records: Sequence[dict], max_items: int,
-                 max_tokens: int, chat: dict | None = None, progress: Progress = lambda m: None) -> AppEval:
+                 max_tokens: int, chat: dict | None = None, questions: Sequence | None = None,
+                 progress: Progress = lambda m: None) -> AppEval:
     """Base and tuned through the app's pipelines on the data stage's held-out app-task records.
 
+    `questions` (builder.eval_questions.EvalQuestion, from the profile's `eval.questions`): ask their test half
+    instead of the data stage's held-out grounded records (all of them: the set is chosen, not sampled).
     `chat` is the chat eval's figures ({"before": ..., "after": ...}): its unconstrained answers to the
     app's review prompt, checked by the app's contract, are the schema-valid rate (not generated twice)."""
-    grounded_items = [r["truth"] for r in val_records if r.get("task") == "grounded_answer"
-                      and r.get("truth", {}).get("in_corpus") and not r["truth"].get("refusal")][:max_items]
+    if questions is not None:
+        grounded_items, grounded_set = question_items(questions, indexed_sources(index_dir, embedder_gguf))
+    else:
+        grounded_items = [r["truth"] for r in val_records if r.get("task") == "grounded_answer"
+                          and r.get("truth", {}).get("in_corpus") and not r["truth"].get("refusal")][:max_items]
+        grounded_set = f"data stage held-out grounded records ({len(grounded_items)})"
     review_items = [r for r in val_records if r.get("task") == "code_analysis" and r.get("truth")][:max_items]
     with tempfile.TemporaryDirectory(prefix="bastion-eval-") as tmp:
         files = analysis_files([r["truth"] for r in review_items], Path(tmp))
@@ -315,12 +362,14 @@ def run_app_eval(*, tuned: Path, base: Path | None, n_ctx: int, stop: Sequence[s
         if m is not None and fig.get("analysis_items"):
             m.analysis["schema_valid_rate"] = fig.get("schema_valid_rate")
             m.analysis["schema_checked"] = fig["analysis_items"]
-    return decide(AppEval(static=static, base=base_ev, tuned=tuned_ev))
+    return decide(AppEval(static=static, base=base_ev, tuned=tuned_ev, grounded_set=grounded_set))
 
 
 def markdown(ev: AppEval) -> list[str]:
     """The report.md section."""
     lines = ["## Through the app's pipelines (held-out app-task data, same run)", ""]
+    if ev.grounded_set:
+        lines += [f"Grounded questions: {ev.grounded_set}.", ""]
     keys = ("grounded_answer_rate", "cited_rate", "citation_precision", "refusal_rate")
     lines += ["| model | mode | " + " | ".join(keys) + " |", "|---|---|" + "---|" * len(keys)]
     for m in (ev.base, ev.tuned):

@@ -131,7 +131,11 @@ def run_eval(
     gguf = emb.path("embedder.gguf")
     max_items = max_items or (8 if profile.tiny else 100)
     max_new_tokens = max_new_tokens or (200 if profile.tiny else 512)
-    config = {"max_items": max_items, "max_new_tokens": max_new_tokens, "profile": profile_config(profile, STAGE)}
+    from builder.eval_questions import file_digest, load_questions
+
+    questions = load_questions(profile.eval.questions) if profile.eval.questions else None
+    config = {"max_items": max_items, "max_new_tokens": max_new_tokens, "profile": profile_config(profile, STAGE),
+              "eval_questions": file_digest(profile.eval.questions)}
     inputs = [gguf, idx.path("index"), data.path("val.jsonl"), llm, emb.path("embed_report.json")]
     st = run.stage(STAGE)
     if not force and st.is_fresh(config=config, inputs=inputs):
@@ -175,7 +179,7 @@ def run_eval(
         app_ev = app_eval.run_app_eval(tuned=llm, base=before_path, n_ctx=min(profile.context_length, 2048), stop=profile.stop,
                                        index_dir=idx.path("index"), embedder_gguf=gguf, embed_max_tokens=max_tokens,
                                        val_records=val_records, max_items=max_items, max_tokens=max_new_tokens,
-                                       chat=chat, progress=progress)
+                                       chat=chat, questions=questions, progress=progress)
         app_ev.save(st.dir)
     report = {"profile": profile.name, "retrieval": retrieval, "chat": chat,
               "app": app_ev.model_dump() if app_ev else None,

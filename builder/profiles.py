@@ -76,6 +76,13 @@ class DataConfig(_Strict):
     max_grounded: int = Field(2000, ge=0)
 
 
+class EvalConfig(_Strict):
+    questions: str | None = None
+    """JSONL of held-out questions ({id, question, files}, e.g. bench/data/wstg_questions.jsonl): the eval asks the
+    test half (sha1(id) odd) whose answering file is indexed, and the data stage never trains an answer from those
+    files (builder.eval_questions). None: the data stage's held-out grounded records are asked instead."""
+
+
 def _affects(*stages: str) -> dict:
     """Field metadata: the stages whose outputs change when this profile field changes."""
     return {"json_schema_extra": {"affects": list(stages)}}
@@ -99,8 +106,16 @@ class Profile(_Strict):
     train: TrainConfig = Field(default_factory=TrainConfig, **_affects("data", "train", "embed"))
     embed: EmbedConfig = Field(**_affects("embed", "index"))
     data: DataConfig = Field(default_factory=DataConfig, **_affects("data"))
+    eval: EvalConfig = Field(default_factory=EvalConfig, **_affects("data", "eval"))
     tiny: bool = Field(False, **_affects("data", "eval"))
     """A CPU-sized profile for tests."""
+
+
+def with_eval_questions(profile: Profile, path: str | Path | None) -> Profile:
+    """The profile with `eval.questions` set (the `--eval-questions` option); unchanged when path is None."""
+    if path is None:
+        return profile
+    return profile.model_copy(update={"eval": profile.eval.model_copy(update={"questions": str(Path(path).expanduser().resolve())})})
 
 
 def profile_config(profile: Profile, stage: str) -> dict:

@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from builder.cli.options import DataOpt, ForceOpt, JsonOpt, NameOpt, NotesOpt, ProfileOpt, RunOpt, ShipForceOpt
+from builder.cli.options import DataOpt, EvalQuestionsOpt, ForceOpt, JsonOpt, NameOpt, NotesOpt, ProfileOpt, RunOpt, ShipForceOpt
 from builder.stages import stage_names
 
 
@@ -16,11 +16,11 @@ def _say(msg: str) -> None:
     typer.echo(f"· {msg}", err=True)
 
 
-def _open(profile: str, run: Optional[Path], name: str):
-    from builder.profiles import load_profile
+def _open(profile: str, run: Optional[Path], name: str, eval_questions: Optional[Path] = None):
+    from builder.profiles import load_profile, with_eval_questions
     from builder.rundir import RunDir
 
-    prof = load_profile(profile)
+    prof = with_eval_questions(load_profile(profile), eval_questions)
     return RunDir.for_profile(prof.name, run=run, name=name), prof
 
 
@@ -85,13 +85,14 @@ def register(cli: typer.Typer) -> None:
         name: str = NameOpt,
         max_items: Optional[int] = typer.Option(None, "--max-items", help="Held-out instruction items to score."),
         max_new_tokens: Optional[int] = typer.Option(None, "--max-new-tokens", help="Longest generated answer."),
+        eval_questions: Optional[Path] = EvalQuestionsOpt,
         force: bool = ForceOpt,
         as_json: bool = JsonOpt,
     ) -> None:
         """Before/after figures: retrieval on held-out documents, chat model on the held-out split."""
         from builder.eval_stage import run_eval
 
-        rd, prof = _open(profile, run, name)
+        rd, prof = _open(profile, run, name, eval_questions)
         _show(run_eval(rd, prof, force=force, progress=_say, max_items=max_items, max_new_tokens=max_new_tokens), as_json)
 
     @cli.command("bundle")
@@ -124,6 +125,7 @@ def register(cli: typer.Typer) -> None:
         eval_items: Optional[int] = typer.Option(None, "--eval-items", help="Held-out instruction items to score."),
         eval_new_tokens: Optional[int] = typer.Option(None, "--eval-new-tokens", help="Longest generated answer in the eval stage."),
         llama_cpp_dir: Optional[Path] = typer.Option(None, "--llama-cpp-dir", help="Use this llama.cpp checkout's converter."),
+        eval_questions: Optional[Path] = EvalQuestionsOpt,
         force: bool = ShipForceOpt,
         as_json: bool = JsonOpt,
     ) -> None:
@@ -131,7 +133,7 @@ def register(cli: typer.Typer) -> None:
         from builder.build import parse_stages, run_build
         from builder.build_display import BuildDisplay
 
-        rd, prof = _open(profile, run, name)
+        rd, prof = _open(profile, run, name, eval_questions)
         wanted = parse_stages(stages)
         with BuildDisplay(wanted, quiet=as_json) as display:
             result = run_build(rd, prof, data=data, stages=wanted, resume=resume, force=force, starter_notes=starter_notes,

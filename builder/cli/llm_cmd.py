@@ -14,18 +14,18 @@ import typer
 
 from builder.rundir import StageResult
 
-from builder.cli.options import ForceOpt, JsonOpt, NameOpt, ProfileOpt, RunOpt
+from builder.cli.options import EvalQuestionsOpt, ForceOpt, JsonOpt, NameOpt, ProfileOpt, RunOpt
 
 
 def _say(msg: str) -> None:
     typer.echo(f"· {msg}", err=True)
 
 
-def _open(profile: str, run: Optional[Path], name: str):
-    from builder.profiles import load_profile
+def _open(profile: str, run: Optional[Path], name: str, eval_questions: Optional[Path] = None):
+    from builder.profiles import load_profile, with_eval_questions
     from builder.rundir import RunDir
 
-    prof = load_profile(profile)
+    prof = with_eval_questions(load_profile(profile), eval_questions)
     return RunDir.for_profile(prof.name, run=run, name=name), prof
 
 
@@ -49,13 +49,14 @@ def register(cli: typer.Typer) -> None:
         name: str = NameOpt,
         strict: bool = typer.Option(False, "--strict", help="Stop at the first bad record (file:line field) instead of skipping it."),
         allow_pickle: bool = typer.Option(False, "--allow-pickle", help="Allow .pkl/.pickle inputs (unpickling runs code: only for data you trust)."),
+        eval_questions: Optional[Path] = EvalQuestionsOpt,
         force: bool = ForceOpt,
         as_json: bool = JsonOpt,
     ) -> None:
         """Read, validate, clean, dedup, mix and split training data into the run directory."""
         from builder.data.stage import run_data
 
-        rd, prof = _open(profile, run, name)
+        rd, prof = _open(profile, run, name, eval_questions)
         _show(run_data(rd, prof, inputs=data, strict=strict, allow_pickle=allow_pickle, force=force, progress=_say), as_json)
 
     @cli.command("train")

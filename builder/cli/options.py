@@ -14,3 +14,6 @@ NotesOpt = typer.Option(True, "--starter-notes/--no-starter-notes", help="Also i
 LlamaCppOpt = typer.Option(None, "--llama-cpp-dir", help="Use this llama.cpp checkout's converter.")
 ShipForceOpt = typer.Option(False, "--force", help="Rerun even when unchanged, and ship a tuned model that failed the "
                             "eval gate (worse than its base through the app's pipelines).")
+EvalQuestionsOpt = typer.Option(None, "--eval-questions", help="JSONL of held-out questions {id, question, files} "
+                                "(e.g. bench/data/wstg_questions.jsonl): the eval asks its test half (sha1(id) odd) and no "
+                                "training answer is built from their answering files. Overrides the profile's eval.questions.")

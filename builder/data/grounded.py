@@ -42,6 +42,8 @@ class GroundedCounts:
     qa_source_from_corpus: int = 0
     too_long: int = 0
     chunks: int = 0
+    held_out: int = 0
+    """Questions not built because their answering file, or the question itself, is held out for the eval."""
 
     @property
     def built(self) -> int:
@@ -123,9 +125,14 @@ def _hit(source: str, c: Chunk, i: int) -> Hit:
 
 def build_grounded(qa: list[tuple[str, str, str]], docs: list[tuple[str, str]], *, seed: int,
                    sources_per_example: int = 3, refusal_fraction: float = 0.25, max_items: int = 2000,
-                   max_seq_tokens: int = 2048) -> tuple[list[GroundedItem], GroundedCounts]:
-    """Grounded items from Q&A records (question, answer, source file) and corpus docs (source, text)."""
+                   max_seq_tokens: int = 2048, held_out_files: frozenset[str] | set[str] = frozenset(),
+                   held_out_questions: frozenset[str] | set[str] = frozenset()) -> tuple[list[GroundedItem], GroundedCounts]:
+    """Grounded items from Q&A records (question, answer, source file) and corpus docs (source, text).
+
+    No item answers from a file named in `held_out_files` or asks a question in `held_out_questions`
+    (the eval's test half, builder.eval_questions); those files may still appear as distractors."""
     counts = GroundedCounts()
+    banned_q = {q.strip().lower() for q in held_out_questions}
     budget = max(60, min(200, (max_seq_tokens * 3 // 4 - 120) // max(1, sources_per_example)))
     chunks = corpus_chunks(docs, max_tokens=budget)
     counts.chunks = len(chunks)
@@ -152,31 +159,36 @@ def build_grounded(qa: list[tuple[str, str, str]], docs: list[tuple[str, str]], 
             continue
         q = _HEADING_Q[_h(s, head, str(seed)) % len(_HEADING_Q)].format(h=head)
         items.append(GroundedItem(q, lead, c, s, "heading"))
+    kept = [it for it in items if Path(it.answer_source).name not in held_out_files
+            and it.question.strip().lower() not in banned_q]
+    counts.held_out, items = len(items) - len(kept), kept
     seen: set[str] = set()
     items = [it for it in sorted(items, key=lambda it: _h(it.question, it.answer_source, str(seed)))
              if not (it.question.lower() in seen or seen.add(it.question.lower()))][:max_items]
 
     built: list[GroundedItem] = []
     for it in items:
-        hits = _distractors(it, chunks, index, k=sources_per_example - 1)
-        pos = _h("pos", it.question, str(seed)) % (len(hits) + 1)
-        hits.insert(pos, _hit(it.answer_source, it.answer_chunk, -1))
-        target = cite_lines(it.answer, pos + 1)
-        if not cited_numbers(target):
+        if not cited_numbers(cite_lines(it.answer, 1)):
             continue
-        variants = [(hits, target)]
+        distractors = _distractors(it, chunks, index, k=sources_per_example - 1)
+        answering = _hit(it.answer_source, it.answer_chunk, -1)
+        pos_seed = _h("pos", it.question, str(seed))
+        shown = _fit(it.question, it.answer, answering, distractors, pos_seed, max_seq_tokens)
+        if shown is None:
+            counts.too_long += 1
+            continue
+        variants = [shown]
         if (_h("refuse", it.question, str(seed)) % 1000) < refusal_fraction * 1000:
-            # the same question with the answering source taken out: decline
-            others = [h for h in hits if h.id != f"{it.answer_source}#-1"]
-            variants.append((others or _distractors(it, chunks, index, k=sources_per_example), NOT_COVERED))
-        for shown, answer in variants:
-            if not shown:
-                continue
-            msgs = build_rag_messages(it.question, shown, system=CHAT_SYSTEM)
-            msgs.append({"role": "assistant", "content": answer})
-            if sum(approx_tokens(m["content"]) + 8 for m in msgs) > max_seq_tokens:
+            # the same question with the answering source taken out: decline (only beside a kept answer,
+            # so short refusals cannot outnumber answers that had to be dropped as too long)
+            others = distractors or _distractors(it, chunks, index, k=sources_per_example)
+            refusal = _fit(it.question, NOT_COVERED, None, others, pos_seed, max_seq_tokens)
+            if refusal is None:
                 counts.too_long += 1
-                continue
+            else:
+                variants.append(refusal)
+        for msgs in variants:
+            answer = msgs[-1]["content"]
             refused = answer == NOT_COVERED
             built.append(GroundedItem(it.question, answer, it.answer_chunk, it.answer_source, it.kind, msgs, refused,
                                       it.from_corpus))
@@ -185,6 +197,26 @@ def build_grounded(qa: list[tuple[str, str, str]], docs: list[tuple[str, str]], 
                 counts.from_qa += it.kind == "qa"
                 counts.from_headings += it.kind == "heading"
     return built, counts
+
+
+def _fit(question: str, answer: str, answering: Hit | None, distractors: list[Hit], pos_seed: int,
+         max_seq_tokens: int) -> list[dict] | None:
+    """The example's messages with as many distractors as fit in `max_seq_tokens` (the answering source, when
+    given, sits at a seeded position and the answer cites it); None when even the fewest sources do not fit."""
+    for k in range(len(distractors), -1, -1):
+        hits = list(distractors[:k])
+        target = answer
+        if answering is not None:
+            pos = pos_seed % (k + 1)
+            hits.insert(pos, answering)
+            target = cite_lines(answer, pos + 1)
+        if not hits:
+            return None
+        msgs = build_rag_messages(question, hits, system=CHAT_SYSTEM)
+        msgs.append({"role": "assistant", "content": target})
+        if sum(approx_tokens(m["content"]) + 8 for m in msgs) <= max_seq_tokens:
+            return msgs
+    return None
 
 
 def _distractors(it: GroundedItem, chunks: list[tuple[str, Chunk]], index: BM25Index | None, *, k: int) -> list[Hit]:

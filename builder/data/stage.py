@@ -112,10 +112,19 @@ def app_tasks(sft: list[Example], corpus: list[Example], profile: Profile, progr
         qa = [(e.messages[-2]["content"], e.messages[-1]["content"], e.source) for e in sft
               if e.task == "chat" and e.domain == "security" and [m["role"] for m in e.messages if m["role"] != "system"]
               == ["user", "assistant"]]
+        held_files: set[str] = set()
+        held_qs: set[str] = set()
+        if profile.eval.questions:  # the eval's test half: never a training answer (builder.eval_questions)
+            from builder import eval_questions
+
+            qs = eval_questions.load_questions(profile.eval.questions)
+            held_files = eval_questions.held_out_names(qs)
+            held_qs = {q.question for q in eval_questions.test_half(qs)}
         items, gc = grounded.build_grounded(qa, [(e.source, e.text) for e in corpus], seed=profile.train.seed,
                                             sources_per_example=dc.sources_per_example,
                                             refusal_fraction=dc.refusal_fraction, max_items=dc.max_grounded,
-                                            max_seq_tokens=profile.max_seq_length)
+                                            max_seq_tokens=profile.max_seq_length, held_out_files=held_files,
+                                            held_out_questions=held_qs)
         sft = sft + [Example("sft", "generated", "security", f"grounded:{it.kind}:{it.answer_source}", 0,
                              messages=it.messages, task="grounded_answer",
                              truth={"question": it.question, "source": it.answer_source, "refusal": it.refusal,
@@ -123,7 +132,8 @@ def app_tasks(sft: list[Example], corpus: list[Example], profile: Profile, progr
                      for it in items]
         report["grounded"] = asdict(gc) | {"built": len(items)}
         progress(f"data: {len(items)} grounded-answering examples ({gc.refusals} refusals) from "
-                 f"{gc.chunks} corpus chunks and {len(qa)} Q&A records")
+                 f"{gc.chunks} corpus chunks and {len(qa)} Q&A records"
+                 + (f"; {gc.held_out} held out for the eval" if gc.held_out else ""))
     return sft, report
 
 
@@ -143,8 +153,10 @@ def app_format_hash() -> str:
 
 
 def data_config(profile: Profile, *, strict: bool, allow_pickle: bool) -> dict:
+    from builder.eval_questions import file_digest
+
     return {"profile": profile_config(profile, "data"), "strict": strict, "allow_pickle": allow_pickle,
-            "app_format": app_format_hash()}
+            "app_format": app_format_hash(), "eval_questions": file_digest(profile.eval.questions)}
 
 
 def run_data(run: RunDir, profile: Profile, *, inputs: Sequence[str] | None = None, strict: bool = False,
