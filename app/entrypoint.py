@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING, Callable
 
-import typer
+if TYPE_CHECKING:
+    import typer
 
 
 def run_cli(cli: typer.Typer) -> None:
-    """Run a Typer app; `BastionError` and pydantic's ValidationError print `Error: …` and exit 1.
+    """Run a Typer app inside the error boundary (`run_guarded`)."""
+    run_guarded(cli)
+
+
+def run_guarded(main: Callable[[], object]) -> None:
+    """Call `main`; `BastionError` and pydantic's ValidationError print `Error: …` and exit 1.
 
     Anything else is a bug and keeps its traceback. pydantic is not imported here (it costs ~30 ms
     on every start, `--help` included): an error can only be its ValidationError once it is loaded.
@@ -16,16 +23,21 @@ def run_cli(cli: typer.Typer) -> None:
     from app.errors import BastionError
 
     try:
-        cli()
+        main()
     except BastionError as exc:
-        typer.echo(f"Error: {exc}", err=True)
+        _say(f"Error: {exc}")
         sys.exit(1)
     except Exception as exc:
         pydantic = sys.modules.get("pydantic")
         if pydantic is None or not isinstance(exc, pydantic.ValidationError):
             raise
-        typer.echo(f"Error: invalid input: {exc}", err=True)
+        _say(f"Error: invalid input: {exc}")
         sys.exit(1)
     except KeyboardInterrupt:
-        typer.echo("Interrupted.", err=True)
+        _say("Interrupted.")
         sys.exit(130)
+
+
+def _say(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()

@@ -4,6 +4,7 @@
     OMP_WAIT_POLICY=PASSIVE .venv/bin/python bench/bench_speed.py cache  [--model GGUF] [--rounds 3]
     OMP_WAIT_POLICY=PASSIVE .venv/bin/python bench/bench_speed.py lookup [--model GGUF] [--rounds 3]
     OMP_WAIT_POLICY=PASSIVE .venv/bin/python bench/bench_speed.py startup [--runs 7]
+    OMP_WAIT_POLICY=PASSIVE .venv/bin/python bench/bench_speed.py tui --bundle DIR [--runs 5]
 
 Every comparison runs its variants interleaved in the same run (A B C A B C ...) and
 reports medians and ratios against the baseline measured alongside, so a loaded
@@ -289,18 +290,88 @@ def bench_lookup(args) -> dict:
 
 # -- startup --------------------------------------------------------------------------------
 def bench_startup(args) -> dict:
-    """`bastion --help` wall time, interleaved with a bare `python -c pass` (interpreter start) baseline."""
+    """CLI start-up wall times, interleaved, against a bare `python -c pass` (interpreter start).
+
+    `bastion --help` prints the stored root help; `bastion ask --help` goes through Typer (plain help);
+    `typer rich root help` renders the root help the way it was before (Typer with Rich) as the old baseline.
+    """
     exe = Path(sys.executable).with_name("bastion")
-    cmds = {"bastion --help": [str(exe), "--help"], "python -c pass": [sys.executable, "-c", "pass"]}
+    old = ("import sys; sys.argv = ['bastion', '--help']; from app.cli.commands import cli; "
+           "cli.rich_markup_mode = 'rich'; from app.entrypoint import run_cli; run_cli(cli)")
+    cmds = {"python -c pass": [sys.executable, "-c", "pass"], "bastion --help": [str(exe), "--help"],
+            "bastion ask --help": [str(exe), "ask", "--help"], "typer rich root help (old)": [sys.executable, "-c", old]}
     runs: dict[str, list[float]] = {k: [] for k in cmds}
+    env = dict(os.environ, COLUMNS="100")
     for _ in range(args.runs):
         for k, cmd in cmds.items():
             t = time.perf_counter()
-            subprocess.run(cmd, capture_output=True, check=True)
+            subprocess.run(cmd, capture_output=True, check=True, env=env)
             runs[k].append(time.perf_counter() - t)
     med = {k: round(_median(v), 3) for k, v in runs.items()}
-    return {"runs": args.runs, "median_s": med, "all_s": {k: [round(x, 3) for x in v] for k, v in runs.items()},
+    return {"runs": args.runs, "load_avg_1min": round(os.getloadavg()[0], 2), "median_s": med,
+            "all_s": {k: [round(x, 3) for x in v] for k, v in runs.items()},
+            "help_vs_old_ratio": round(med["bastion --help"] / med["typer rich root help (old)"], 3),
             "help_minus_interpreter_s": round(med["bastion --help"] - med["python -c pass"], 3)}
+
+
+def _tmux_first_paint(cmd: str, env: dict, marker, *, timeout: float = 120.0) -> tuple[float, float]:
+    """Start `cmd` in a fresh 120x36 tmux session; seconds until `marker(screen)` and until the model is ready."""
+    import shutil
+    import uuid
+
+    session = f"bench-{uuid.uuid4().hex[:8]}"
+    envs = " ".join(f"{k}={v}" for k, v in env.items())
+    t0 = time.perf_counter()
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "36", f"env {envs} {cmd}; sleep 30"], check=True)
+    paint = ready = float("nan")
+    try:
+        while time.perf_counter() - t0 < timeout:
+            screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
+            now = time.perf_counter() - t0
+            if paint != paint and marker(screen):
+                paint = now
+            if "ready │" in screen:
+                ready = now
+                break
+            time.sleep(0.01)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        time.sleep(0.3)
+    return paint, ready
+
+
+def bench_tui(args) -> dict:
+    """`bastion` (the TUI) cold start to first paint and to model ready, in tmux, interleaved with a
+    bare Textual app's first paint (python + `import textual` + one Static) as the baseline."""
+    import shutil
+
+    if not shutil.which("tmux"):
+        return {"skipped": "tmux not installed"}
+    exe = Path(sys.executable).with_name("bastion")
+    bundle = (args.bundle or Path(os.environ.get("BASTION_BUNDLE", ""))).resolve()
+    bare = ("from textual.app import App; from textual.widgets import Static\n"
+            "class A(App):\n    def compose(self):\n        yield Static('BARE-PAINTED')\nA().run()")
+    script = Path(tempfile.mkdtemp(prefix="bench-tui-")) / "bare.py"
+    script.write_text(bare)
+    paint: dict[str, list[float]] = {"bastion": [], "bare textual app": []}
+    ready: list[float] = []
+    for _ in range(args.runs):
+        home = Path(tempfile.mkdtemp(prefix="bench-tui-home-"))
+        (home / "config.toml").write_text(f'bundle = "{bundle}"\n[engine]\nn_ctx = 2048\n')
+        p, r = _tmux_first_paint(str(exe), {"BASTION_HOME": home, "BASTION_OFFLINE": "1", "TERM": "xterm-256color",
+                                            "BASTION_TRUST__ALLOW_UNSIGNED": "1"},
+                                 lambda s: "History" in s and "tok/s" in s)
+        paint["bastion"].append(p)
+        ready.append(r)
+        p, _ = _tmux_first_paint(f"{sys.executable} {script}", {"TERM": "xterm-256color"}, lambda s: "BARE-PAINTED" in s,
+                                 timeout=30)
+        paint["bare textual app"].append(p)
+        shutil.rmtree(home, ignore_errors=True)
+    med = {k: round(_median(v), 3) for k, v in paint.items()}
+    return {"runs": args.runs, "load_avg_1min": round(os.getloadavg()[0], 2), "first_paint_median_s": med,
+            "first_paint_all_s": {k: [round(x, 3) for x in v] for k, v in paint.items()},
+            "model_ready_median_s": round(_median(ready), 3),
+            "paint_vs_bare_ratio": round(med["bastion"] / med["bare textual app"], 3)}
 
 
 # -- main ---------------------------------------------------------------------------------
@@ -326,15 +397,18 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--same-sources", action="store_true", help="also time a second question that retrieved the first one's sources")
     lk.add_argument("--draft", type=int, default=10, help="tokens drafted per step")
     lk.add_argument("--max-tokens", type=int, default=160)
-    su = sub.add_parser("startup", help="`bastion --help` median wall time vs a bare interpreter start")
+    su = sub.add_parser("startup", help="`bastion --help` (and `ask --help`, the old Rich help) median wall time vs a bare interpreter start")
     su.add_argument("--runs", type=int, default=7)
-    for p in (e, c, lk, su):
+    tu = sub.add_parser("tui", help="`bastion` TUI first paint (tmux) vs a bare Textual app, medians")
+    tu.add_argument("--bundle", type=Path, default=None, help="bundle directory (default: $BASTION_BUNDLE)")
+    tu.add_argument("--runs", type=int, default=5)
+    for p in (e, c, lk, su, tu):
         p.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     if args.cmd == "_embed-worker":
         print(json.dumps(embed_worker(args)))
         return 0
-    result = {"embed": bench_embed, "cache": bench_cache, "lookup": bench_lookup, "startup": bench_startup}[args.cmd](args)
+    result = {"embed": bench_embed, "cache": bench_cache, "lookup": bench_lookup, "startup": bench_startup, "tui": bench_tui}[args.cmd](args)
     print(json.dumps(result, indent=None if args.json else 2))
     return 0
 

@@ -6,11 +6,10 @@ Help is plain (no Rich): typer's Rich help imports rich.markdown and costs ~0.3 
 
 from __future__ import annotations
 
-import logging
-
 import typer
 
 from app.cli import analyze_cmd, ask_cmd, bundle_cmd, doctor_cmd, knowledge_cmd, serve_cmd, signing_cmd
+from app.cli.main import apply_root_options
 
 cli = typer.Typer(
     name="bastion",
@@ -29,19 +28,7 @@ def _root(
     bundle: str = typer.Option(None, "--bundle", "-b", help="Bundle to use for this run: a name from `bastion bundle list` or a directory."),
 ) -> None:
     """With no command, open the terminal UI."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    if bundle:
-        import os
-
-        os.environ["BASTION_BUNDLE"] = bundle  # the strongest settings source every command reads
-    if not verbose:  # library chatter (pypdf's "ignoring wrong pointing object") is not for users
-        logging.getLogger("pypdf").setLevel(logging.ERROR)
-    from app.flags import env_flag
-
-    if env_flag("BASTION_OFFLINE"):  # true/1/yes/on arm it; a value that is none of those is an error
-        from app.netguard import block_network
-
-        block_network()
+    apply_root_options(verbose=verbose, bundle=bundle)
     if ctx.invoked_subcommand is None:
         from app.cli.tui_cmd import open_tui
 

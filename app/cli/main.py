@@ -1,7 +1,8 @@
 """`bastion` console-script entry: as light as it can be, so `bastion --help` answers at once.
 
-Typer, pydantic and the command modules load only when a command runs (`app.cli.commands`);
-the root help is a stored copy of what Typer prints (`app.cli.root_help`, kept equal by a test).
+Typer, pydantic and the command modules load only when a command runs (`app.cli.commands`).
+The root help is a stored copy of what Typer prints (`app.cli.root_help`, kept equal by a test),
+and `bastion` alone opens the UI without building the command-line app first.
 """
 
 from __future__ import annotations
@@ -11,15 +12,48 @@ import sys
 
 def run() -> None:
     """Console-script entry: user-fixable errors print one line and exit 1."""
-    if sys.argv[1:] == ["--help"]:
+    from app.entrypoint import run_guarded
+
+    argv = sys.argv[1:]
+    if argv == ["--help"]:
         from app.cli.root_help import print_root_help
 
         if print_root_help():
             return
+    if not argv:  # the terminal UI: what the root callback does with no options, then the UI
+        run_guarded(_open_ui)
+        return
     from app.cli.commands import cli
-    from app.entrypoint import run_cli
 
-    run_cli(cli)
+    run_guarded(cli)
+
+
+def apply_root_options(*, verbose: bool = False, bundle: str | None = None) -> None:
+    """What `bastion [-v] [--bundle B]` sets up before any command: logging, the bundle, the network guard."""
+    import logging
+
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if bundle:
+        import os
+
+        os.environ["BASTION_BUNDLE"] = bundle  # the strongest settings source every command reads
+    if not verbose:  # library chatter (pypdf's "ignoring wrong pointing object") is not for users
+        logging.getLogger("pypdf").setLevel(logging.ERROR)
+    from app.flags import env_flag
+
+    if env_flag("BASTION_OFFLINE"):  # true/1/yes/on arm it; a value that is none of those is an error
+        from app.netguard import block_network
+
+        block_network()
+
+
+def _open_ui() -> None:
+    from app.cli.tui_cmd import start_ui
+
+    apply_root_options()
+    rc = start_ui()
+    if rc:
+        sys.exit(rc)
 
 
 def __getattr__(name: str):

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from typing import Callable
 
-import typer
-
 
 def open_tui() -> None:
+    """The root Typer callback's way in: a non-zero exit status leaves as `typer.Exit`."""
+    rc = start_ui()
+    if rc:
+        import typer
+
+        raise typer.Exit(rc)
+
+
+def start_ui() -> int:
+    """Run the UI (keys typed meanwhile held); returns its exit status. Needs no Typer (`bastion` alone)."""
     restore = hold_keys()
     try:
         try:
@@ -15,13 +23,11 @@ def open_tui() -> None:
         except ModuleNotFoundError as exc:
             if not (exc.name or "").startswith("app.tui"):
                 raise
-            typer.echo("The terminal UI is not available in this build. Try `bastion --help`.")
-            raise typer.Exit(0)
-        rc = launch()
+            print("The terminal UI is not available in this build. Try `bastion --help`.")
+            return 0
+        return launch()
     finally:
         restore()
-    if rc:
-        raise typer.Exit(rc)
 
 
 def hold_keys() -> Callable[[], None]:

@@ -71,8 +71,8 @@ class BastionApp(App[None]):
             self._engine_loaded_or_load()
         elif self.bundle is not None:
             self._bundle_ready(self.bundle)
-        elif self._open_bundle_on_mount:
-            self.open_bundle()
+        elif self._open_bundle_on_mount:  # after the first paint: the worker's hashing and imports slowed it ~3x
+            self.call_after_refresh(self.open_bundle)
 
     @work(thread=True, exclusive=True, group="bundle")
     def open_bundle(self) -> None:
