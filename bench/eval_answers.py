@@ -1,5 +1,6 @@
 """Grounded answers on material nobody here wrote: the OWASP WSTG question set.
 
+    nice -n 10 .venv/bin/python bench/eval_answers.py index --bundle DIR   (build/resume the full index, writes CACHE.READY)
     .venv/bin/python bench/eval_answers.py retrieval [--split test|tune|all] [--bundle DIR] [--json]
     .venv/bin/python bench/eval_answers.py answers   [--split test] [--llm GGUF] [--bundle DIR] [--limit N] [--show]
 
@@ -67,8 +68,10 @@ def open_bundle_parts(bundle_dir: Path | None):
     return settings, bundle, make_embedder(settings, bundle)
 
 
-def wstg_kb(embedder, *, sync: bool = True):
-    """The WSTG knowledge base for this embedder (ingested once, then only re-checked; `sync=False`: as it is)."""
+def wstg_kb(embedder, *, sync: bool = True, report: list | None = None):
+    """The WSTG knowledge base for this embedder (ingested once, then only re-checked; `sync=False`: as it is).
+
+    `report`: a list that receives the IngestReport when synced."""
     from app.knowledge import KnowledgeBase, ingest
 
     if not CORPUS.is_dir():
@@ -81,7 +84,10 @@ def wstg_kb(embedder, *, sync: bool = True):
     with open(path.with_suffix(".lock"), "w") as lock:  # one ingest at a time; others wait, then only re-check
         fcntl.flock(lock, fcntl.LOCK_EX)
         kb = KnowledgeBase(path, name="wstg", fingerprint=embedder.fingerprint)
-        added = len(ingest([CORPUS], kb=kb, embedder=embedder, base=CORPUS).added) if sync else 0
+        rep = ingest([CORPUS], kb=kb, embedder=embedder, base=CORPUS) if sync else None
+        added = len(rep.added) if rep else 0
+        if report is not None and rep:
+            report.append(rep)
     print(f"# index {path}: {kb.count()} chunks ({added} files added, {time.perf_counter() - t0:.1f}s)", file=sys.stderr)
     return kb
 
@@ -169,6 +175,72 @@ def _bare_call(llm, messages: list[dict], max_tokens: int) -> tuple[float, str, 
     return time.perf_counter() - t0, out["choices"][0]["message"]["content"] or "", out["choices"][0]["finish_reason"]
 
 
+def unfetchable_sources(kb, page: int = 200) -> set[str]:
+    """Sources with a chunk chroma cannot return with its embedding."""
+    metas = {i: m for i, m, _ in kb._scan(include=["metadatas"])}
+    ids = list(metas)
+    bad: set[str] = set()
+    for k in range(0, len(ids), page):
+        batch = ids[k:k + page]
+        try:
+            kb.fetch(batch)
+            continue
+        except Exception:
+            pass
+        for cid in batch:
+            try:
+                kb.fetch([cid])
+            except Exception:
+                bad.add(str(metas[cid].get("source", "")))
+    return bad
+
+
+def cmd_index(args) -> int:
+    """Build (or resume) the full WSTG index; when every corpus file is complete, write CACHE.READY."""
+    from app.knowledge.loaders import iter_files
+
+    _settings, _bundle, emb = open_bundle_parts(args.bundle)
+    reps: list = []
+    # An ingest killed mid-write can leave chroma's vector segment damaged (chunks without a vector, or
+    # every read failing); deleting from it fails too, so a damaged index is moved aside and this command
+    # exits 2: run it again (a new process: chroma caches its client per path) to rebuild from scratch.
+    try:
+        kb = wstg_kb(emb, sync=True, report=reps)
+        broken = unfetchable_sources(kb)
+        why = f"{len(broken)} files have chunks without a stored vector, e.g. {sorted(broken)[:3]}" if broken else ""
+        if broken:
+            kb.close()
+    except Exception as exc:  # chromadb raises its own InternalError family
+        why = str(exc)
+    if why:
+        where = CACHE / emb.fingerprint[:16]
+        aside = where.with_name(f"{where.name}.broken-{int(time.time())}")
+        where.rename(aside)
+        print(f"# damaged index ({why}); moved it to {aside}: run this command again to rebuild", file=sys.stderr)
+        return 2
+    want = {Path(f).relative_to(CORPUS).as_posix() for f in iter_files(CORPUS)}
+    have = {src for src, st in kb.file_states().items() if st.complete}
+    skipped = {src: why for src, why in reps[0].skipped} if reps else {}
+    chunks = kb.count()
+    kb.close()
+    missing = sorted(want - have - set(skipped))
+    print(f"# {len(have)}/{len(want)} files complete, {len(skipped)} skipped by the loader {skipped}, {chunks} chunks;"
+          f" missing: {missing[:10]}", file=sys.stderr)
+    if missing:
+        return 1
+    cmd = "nice -n 10 .venv/bin/python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]])
+    from datetime import datetime, timezone
+
+    marker = CACHE.with_name(CACHE.name + ".READY")
+    tmp = marker.with_suffix(".tmp")
+    tmp.write_text(f"complete {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}\ncommand (in /work/main): {cmd}\n"
+                   f"corpus: {CORPUS}\nindex: {CACHE / emb.fingerprint[:16]}\nembedder fingerprint: {emb.fingerprint}\n"
+                   f"files: {len(have)}/{len(want)} indexed; skipped by the loader: {skipped or 'none'}\nchunks: {chunks}\n", encoding="utf-8")
+    tmp.replace(marker)
+    print(marker.read_text(encoding="utf-8"))
+    return 0
+
+
 def cmd_answers(args) -> int:
     from app.knowledge import Retriever, answer
     from app.knowledge.prompt_format import build_rag_messages
@@ -193,6 +265,7 @@ def cmd_answers(args) -> int:
     questions = [q for q in load_questions(args.split) if not q["files"] or set(q["files"]) & have][: args.limit or None]
     llm = engine.load()
     rows = []
+    cites_out = open(args.citations, "w", encoding="utf-8") if args.citations else None
     for q in questions:
         t0 = time.perf_counter()
         ans = answer(q["question"], engine=engine, retriever=retriever, system=system, max_tokens=args.max_tokens)
@@ -210,6 +283,13 @@ def cmd_answers(args) -> int:
             det.flush()
             row.update(bare_seconds=round(bare_s, 2), bare_finish=bare_finish, bare_loops=det.looped)
         rows.append(row)
+        if cites_out is not None:  # every citation with its sentence(s) and the cited chunk, for a hand check
+            for c in ans.citations:
+                cites_out.write(json.dumps({
+                    "id": q["id"], "question": q["question"], "extractive": ans.extractive, "n": c.n,
+                    "source": c.hit.source, "heading": c.hit.heading, "sentences": c.sentences, "spans": c.spans,
+                    "chunk": c.hit.text}, ensure_ascii=False) + "\n")
+            cites_out.flush()
         if args.show:
             print(f"--- {q['id']} ({secs:.1f}s, {row['finish']}, {row['warnings']})\nQ: {q['question']}\nRAW: {ans.raw_text.strip()[:600]}\n"
                   f"FINAL: {ans.text.strip()[:800]}")
@@ -218,6 +298,8 @@ def cmd_answers(args) -> int:
                 for s in c.sentences[:2]:
                     print(f"        <- {s[:160]!r}")
     retriever.close()
+    if cites_out is not None:
+        cites_out.close()
     answerable = [r for r in rows if not r["off_topic"]]
     off = [r for r in rows if r["off_topic"]]
     ok = [r for r in answerable if r["supported_citations"] >= 1]
@@ -229,6 +311,8 @@ def cmd_answers(args) -> int:
         "extractive": sum(1 for r in answerable if r["extractive"]),
         "model_citations_removed": sum(r["removed"] for r in rows),
         "answers_with_uncited_sentences": sum(1 for r in answerable if r["uncited_sentences"]),
+        "fully_cited": sum(1 for r in ok if not r["uncited_sentences"]),
+        "share_fully_cited": round(sum(1 for r in ok if not r["uncited_sentences"]) / max(len(answerable), 1), 3),
         "loop_stopped": sum(1 for r in rows if r["finish"] == "loop"),
         "truncated": sum(1 for r in rows if r["finish"] == "length"),
         "bare_looping": sum(1 for r in gen if r.get("bare_loops")),
@@ -248,7 +332,7 @@ def cmd_answers(args) -> int:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["retrieval", "answers"])
+    ap.add_argument("what", choices=["index", "retrieval", "answers"])
     ap.add_argument("--split", default="test", choices=["test", "tune", "all"])
     ap.add_argument("--bundle", type=Path, default=None)
     ap.add_argument("--llm", default=None, help="Another chat GGUF (default: the bundle's; or BASTION_BENCH_LLM).")
@@ -256,9 +340,11 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--show", action="store_true", help="Print misses / every answer with its citations.")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--citations", type=Path, default=None, help="answers: write every citation (sentence, span, "
+                    "chunk) as JSON lines here, for a hand check of citation precision.")
     ap.add_argument("--no-sync", action="store_true", help="Use the cached index as it is (skip the ingest check).")
     args = ap.parse_args()
-    return cmd_retrieval(args) if args.what == "retrieval" else cmd_answers(args)
+    return {"index": cmd_index, "retrieval": cmd_retrieval, "answers": cmd_answers}[args.what](args)
 
 
 if __name__ == "__main__":

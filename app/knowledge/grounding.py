@@ -1,11 +1,13 @@
 """Grounding by construction: every answer sentence is checked against the sources.
 
-`Grounder.check(sentence)` aligns one answer sentence to the numbered sources with
-three signals: a verbatim span (a run of words copied from the chunk), lexical
-overlap (share of the sentence's content terms found in the chunk, through the
-bilingual glossary for Chinese sentences) and the embedder's cosine between the
-sentence and the chunk's best-matching sentence (the "span"). A negation present
-on one side only vetoes a non-verbatim match.
+`Grounder.check(sentence)` aligns one answer sentence to the numbered sources. A
+source supports a sentence only on concrete evidence in one window of its text (a
+sentence or two adjacent ones; see `app.knowledge.evidence`): a verbatim run of
+copied words with most of the sentence's content words, or a close paraphrase (high
+coverage of its content words, mostly in the same order, and a high embedder
+cosine); in both cases every number and identifier of the sentence must be in the
+source and neither side may negate or invert what the other says. Topical
+similarity alone never supports a sentence: when in doubt the citation is dropped.
 
 `Grounder.fix(sentence)` rewrites the sentence's citations: a model-written [n]
 that source n does not support is removed (counted); a supported sentence without
@@ -19,22 +21,24 @@ import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from app.knowledge.glossary import language, matches
+from app.knowledge.evidence import Claim, Evidence, content_terms, windows
 from app.knowledge.guard import REMOVED, sanitize_source
-from app.knowledge.lexical import tokenize
 from app.knowledge.prompt_format import CITE, cite
 
 VERBATIM_WORDS = 6
-"""A run of this many words copied from a chunk is support on its own."""
-OVERLAP_MIN = 0.5
-COSINE_MIN = 0.55
-OVERLAP_STRONG = 0.8
-COSINE_STRONG = 0.8
+"""A run of this many words copied from a window (with VERBATIM_COVERAGE of the content words) is support."""
+VERBATIM_COVERAGE = 0.7
+COVERAGE_MIN = 0.75
+"""A paraphrase: this share of the sentence's content words in one window..."""
+ORDER_MIN = 0.7
+"""...this share in the same order..."""
+COSINE_MIN = 0.6
+"""...and this embedder cosine between sentence and window (without an embedder: the _STRICT values)."""
+COVERAGE_STRICT = 0.85
+ORDER_STRICT = 0.8
 MIN_CLAIM_TERMS = 2
 """A sentence with fewer content terms ("Sure.", "Here is what I found:") is not a claim."""
 
-_NEG = re.compile(r"\b(?:not|never|no|cannot|can't|don't|doesn't|shouldn't|mustn't|without|avoid)\b|不|没有|禁止|避免", re.I)
-_WORD = re.compile(r"[A-Za-z0-9_]+|[\u3400-\u9fff]")
 _SENT_SPLIT = re.compile(r"(?<=[.!?。！？])(?:\s*(?:\[\d{1,2}(?:\s*[,;]\s*\d{1,2})*\])+)?\s+|(?<=[。！？])|\n+")
 
 
@@ -47,7 +51,10 @@ class Support:
     """The chunk text that supports the sentence (its best-matching sentence, or the verbatim run)."""
     verbatim: int = 0
     overlap: float = 0.0
+    """Share of the sentence's content words found in the span (its heading counting)."""
     cosine: float = 0.0
+    order: float = 0.0
+    """Share of the sentence's content words found in the span in the same order."""
 
 
 @dataclass
@@ -106,39 +113,8 @@ def claim_text(sentence: str) -> str:
 
 
 def _terms(text: str) -> set[str]:
-    """Content terms; a Chinese sentence also gets the English forms of its glossary terms."""
-    terms = {_fold(t) for t in tokenize(text) if len(t) > 1 and not t.isdigit()}
-    if language(text) == "zh":
-        for t in matches(text):
-            for en in t.en[:2]:
-                terms.update(x for x in tokenize(en) if len(x) > 1)
-    return terms
-
-
-def _fold(term: str) -> str:
-    """'querie' (the tokenizer's plural fold of 'queries') -> 'query', so it meets the singular."""
-    return term[:-2] + "y" if len(term) > 4 and term.endswith("ie") else term
-
-
-def _words(text: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(text)]
-
-
-def longest_common_run(a: list[str], b: list[str]) -> int:
-    """Length of the longest run of consecutive words shared by `a` and `b`."""
-    if not a or not b:
-        return 0
-    best = 0
-    prev = [0] * (len(b) + 1)
-    for x in a:
-        cur = [0] * (len(b) + 1)
-        for j, y in enumerate(b, 1):
-            if x == y:
-                cur[j] = prev[j - 1] + 1
-                if cur[j] > best:
-                    best = cur[j]
-        prev = cur
-    return best
+    """Content terms (stemmed; a Chinese text also gets the English forms of its glossary terms)."""
+    return set(content_terms(text))
 
 
 def _chunk_sentences(text: str) -> list[str]:
@@ -158,68 +134,66 @@ def _cos(a: Sequence[float], b: Sequence[float]) -> float:
 class Grounder:
     """Checks sentences against numbered sources (`hits`, numbered from 1).
 
-    `embedder` (optional) adds the semantic signal; without it only the verbatim
-    and lexical signals decide (stricter: OVERLAP_STRONG is needed).
+    `embedder` (optional) adds the cosine test for paraphrases; without it a
+    paraphrase needs COVERAGE_STRICT and ORDER_STRICT.
     """
 
     def __init__(self, hits: Sequence, *, embedder=None) -> None:
         self.hits = list(hits)
         self.embedder = embedder
         texts = [sanitize_source(h.text)[0] for h in self.hits]  # what the model saw; spans never carry injected text
-        self._sent: list[list[str]] = [_chunk_sentences(t) for t in texts]
-        self._terms = [_terms(f"{h.heading}\n{t}") for h, t in zip(self.hits, texts)]
-        self._words = [_words(t) for t in texts]
-        self._vecs: dict[int, list[list[float]]] = {}
+        self._windows = [windows(_chunk_sentences(t)) for t in texts]
+        self._context = [set(content_terms(h.heading)) for h in self.hits]
+        self._lower = [f"{h.heading}\n{t}".lower() for h, t in zip(self.hits, texts)]
+        self._vec: dict[str, list[float]] = {}
 
-    def _sentence_vectors(self, i: int) -> list[list[float]]:
-        if i not in self._vecs:
-            self._vecs[i] = self.embedder.embed(self._sent[i]) if self.embedder else []
-        return self._vecs[i]
+    def _embed(self, text: str) -> list[float]:
+        if text not in self._vec:
+            self._vec[text] = self.embedder.embed_one(text)
+        return self._vec[text]
 
     def check(self, sentence: str) -> tuple[bool, list[Support]]:
         """(is a claim, the sources that support it, best first)."""
-        claim = claim_text(sentence)
-        terms = _terms(claim)
-        if len(terms) < MIN_CLAIM_TERMS:
+        claim = Claim.of(claim_text(sentence))
+        if len(claim.terms) < MIN_CLAIM_TERMS:
             return False, []
-        words = _words(claim)
-        neg = bool(_NEG.search(claim))
-        qvec = None
         out: list[Support] = []
-        for i, hit in enumerate(self.hits):
-            overlap = len(terms & self._terms[i]) / len(terms)
-            run = longest_common_run(words, self._words[i])
-            verbatim = run >= VERBATIM_WORDS or (len(words) >= 3 and run >= 0.8 * len(words))
-            if not verbatim and overlap < OVERLAP_MIN:
-                continue
-            span, cosine = self._best_span(i, claim, terms)
-            if self.embedder is not None and not verbatim and overlap < OVERLAP_STRONG:
-                if qvec is None:
-                    qvec = self.embedder.embed_one(claim)
-                vecs = self._sentence_vectors(i)
-                if vecs:
-                    sims = [_cos(qvec, v) for v in vecs]
-                    j = max(range(len(sims)), key=sims.__getitem__)
-                    cosine, span = sims[j], self._sent[i][j]
-            ok = verbatim or overlap >= OVERLAP_STRONG or (overlap >= OVERLAP_MIN and cosine >= COSINE_MIN) \
-                or cosine >= COSINE_STRONG
-            if ok and not verbatim and neg != bool(_NEG.search(span)):
-                ok = False
-            if ok:
-                score = min(run, 12) / 12 + overlap + cosine
-                out.append(Support(n=i + 1, score=round(score, 3), span=span, verbatim=run,
-                                   overlap=round(overlap, 3), cosine=round(cosine, 3)))
+        for i in range(len(self.hits)):
+            if not all(ident in self._lower[i] for ident in claim.identifiers):
+                continue  # a name, version or acronym the source does not mention
+            best: Support | None = None
+            for win in self._windows[i]:
+                ev = Evidence.measure(claim, win, self._context[i])
+                sup = self._judge(claim, win, ev, i + 1)
+                if sup and (best is None or sup.score > best.score):
+                    best = sup
+            if best:
+                out.append(best)
         out.sort(key=lambda s: -s.score)
         return True, out
 
-    def _best_span(self, i: int, claim: str, terms: set[str]) -> tuple[str, float]:
-        best, best_score = self._sent[i][0], -1.0
-        for s in self._sent[i]:
-            st = _terms(s)
-            score = len(terms & st) / (len(terms) + 1e-9)
-            if score > best_score:
-                best, best_score = s, score
-        return best, 0.0
+    def _judge(self, claim: Claim, win, ev: Evidence, n: int) -> Support | None:
+        """Support when the window evidences the claim (see the module docstring), else None."""
+        if not ev.numbers_ok or ev.coverage < min(VERBATIM_COVERAGE, COVERAGE_MIN):
+            return None
+        copied = len(claim.words) >= 3 and ev.verbatim >= 0.9 * len(claim.words)  # the whole sentence is a quote
+        if not ev.polarity_ok and not copied:
+            return None
+        verbatim = copied or (ev.verbatim >= VERBATIM_WORDS and ev.coverage >= VERBATIM_COVERAGE)
+        cosine = 0.0
+        if not verbatim:
+            if self.embedder is None:
+                if ev.coverage < COVERAGE_STRICT or ev.order < ORDER_STRICT:
+                    return None
+            else:
+                if ev.coverage < COVERAGE_MIN or ev.order < ORDER_MIN:
+                    return None
+                cosine = _cos(self._embed(claim.text), self._embed(win.text))
+                if cosine < COSINE_MIN:
+                    return None
+        score = min(ev.verbatim, 12) / 12 + ev.coverage + ev.order + cosine
+        return Support(n=n, score=round(score, 3), span=win.text, verbatim=ev.verbatim, overlap=ev.coverage,
+                       cosine=round(cosine, 3), order=ev.order)
 
     def fix(self, sentence: str) -> CheckedSentence:
         """The sentence with its citations checked and rewritten."""
