@@ -16,7 +16,7 @@ Public API (stable names; the TUI and the CLI use only these):
         says, inline suppressions are reported but not obeyed; skipped files and folders come back
         as status='skipped', unsupported languages as 'unsupported' (never safe), per-file
         failures as 'error' (the run goes on). One Semgrep and one Bandit run per scan.
-        `progress(done, total, what)` is called as files are reviewed by the model.
+        `progress(done, total, what, findings_so_far)` is called as files are reviewed by the model.
 
     Report: code, language, filename, findings: list[Finding], label (overall: safe..critical;
         None unless status == 'analysed'), safe_reason (when label == 'safe'), status

@@ -23,7 +23,8 @@ from app.errors import BastionError
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 2_000_000
-Progress = Callable[[int, int, str], None]
+Progress = Callable[[int, int, str, int], None]
+"""progress(files done, files total, current file or phase, findings so far)."""
 
 
 def check_input(data: str | bytes, *, where: str = "the input", max_bytes: int = DEFAULT_MAX_BYTES) -> str:
@@ -92,7 +93,7 @@ def _model_and_verify(reports: list[Report], *, engine, use_model: bool, use_sta
                 rep.notes.append("cancelled before the model review")
                 continue
             if progress:
-                progress(i, len(reports), rep.filename or "code")
+                progress(i, len(reports), rep.filename or "code", sum(len(r.findings) for r in reports))
             try:
                 if use_static:
                     run = model_layer.review(rep.code, rep.language, rep.findings, engine, cancel=cancel)
@@ -196,7 +197,7 @@ def analyze_files(files: list[Path], *, engine=None, use_model: bool = True, pro
             continue
         texts[str(f)], targets[str(f)] = got
     if progress:
-        progress(0, len(targets), f"static scan of {len(targets)} file(s)")
+        progress(0, len(targets), f"static scan of {len(targets)} file(s)", 0)
     res = _scan(targets, texts, max_bytes)
     per_file = (time.perf_counter() - t0) / max(1, len(targets))
     analysed: list[Report] = []
@@ -220,7 +221,7 @@ def analyze_files(files: list[Path], *, engine=None, use_model: bool = True, pro
     for rep in analysed:
         rep.settle()
     if progress:
-        progress(len(targets), len(targets), "done")
+        progress(len(targets), len(targets), "done", sum(len(r.findings) for r in analysed))
     return sorted(analysed, key=lambda r: r.filename or "") + reports
 
 

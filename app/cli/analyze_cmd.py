@@ -61,7 +61,8 @@ def analyze(
     show_unverified: bool = typer.Option(False, "--show-unverified", help="Also show model patches that failed verification."),
     baseline: Optional[Path] = typer.Option(None, "--baseline", help="Report only findings not in this baseline (or SARIF) file."),
     write_baseline: Optional[Path] = typer.Option(None, "--write-baseline", help="Write the findings' fingerprints to this file."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="List skipped files and folders too."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="List skipped files and folders too; progress on stderr "
+                                                                 "even when it is not a terminal."),
 ) -> None:
     """Find security weaknesses: label, CWE, explanation and a verified fix per finding."""
     from app.analysis import analyze_code, analyze_path, label_rank, to_json, to_markdown, to_sarif, to_text, worst
@@ -74,7 +75,8 @@ def analyze(
     max_bytes = settings.analysis.max_file_bytes
     engine = _engine(settings, model) if model is not False else None
     use_model = engine is not None
-    progress = _Progress() if sys.stderr.isatty() and fmt == Format.text and not as_json else None
+    quiet = as_json or fmt == Format.json  # machine-readable output: nothing else on any stream
+    progress = _Progress(live=sys.stderr.isatty()) if (sys.stderr.isatty() or verbose) and not quiet else None
     if progress and engine is not None and hasattr(engine, "load"):
         progress.say(f"loading model {getattr(engine, 'name', '')} …")
         engine.load()
@@ -159,25 +161,32 @@ def _engine(settings, forced: bool | None):
 
 
 class _Progress:
-    """One stderr line: files done/total, the current file, elapsed time and an ETA (text mode on a tty only)."""
+    """Progress on stderr: files done/total, elapsed time, ETA, findings so far and the current file.
 
-    def __init__(self) -> None:
+    On a terminal (`live`) one line rewritten in place; otherwise (-v into a log) one line per step.
+    """
+
+    def __init__(self, *, live: bool = True) -> None:
         import time
 
         self._clock = time.monotonic
         self.t0 = self._clock()
+        self.live = live
 
     def say(self, text: str) -> None:
-        sys.stderr.write(f"\r{text:<80}")
+        if self.live:
+            sys.stderr.write(f"\r{text:<80}")
+        elif text.strip():
+            sys.stderr.write(text.rstrip("\n") + "\n")
         sys.stderr.flush()
 
-    def __call__(self, done: int, total: int, what: str) -> None:
+    def __call__(self, done: int, total: int, what: str, findings: int = 0) -> None:
         if done == 0:
             self.t0 = self._clock()  # each phase (static scan, model review) gets its own rate
         el = self._clock() - self.t0
         eta = f" ETA {_clock_text(el / done * (total - done))}" if 0 < done < total else ""
-        self.say(f"[{done}/{total}] {_clock_text(el)}{eta} {what[-50:]}")
-        if done >= total:
+        self.say(f"[{done}/{total}] {_clock_text(el)}{eta} {findings} finding(s) {what[-44:]}")
+        if done >= total and self.live:
             sys.stderr.write("\n")
             sys.stderr.flush()
 
