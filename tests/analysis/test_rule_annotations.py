@@ -70,3 +70,20 @@ def test_annotations_hold(scanned):
             if kind == "ok" and hit:
                 problems.append(f"{src.relative_to(DATA)}:{line}: {rule} reported on a safe look-alike")
     assert not problems, "\n".join(problems)
+
+
+def test_readme_lists_every_rule():
+    """app/analysis/rules/README.md has a row for every rule (the failure message gives the rows to paste)."""
+    import yaml
+
+    rules_dir = semgrep_runner.RULES_DIR
+    readme = (rules_dir / "README.md").read_text(encoding="utf-8")
+    missing = []
+    for f in sorted(rules_dir.rglob("*.yaml")):
+        for r in yaml.safe_load(f.read_text(encoding="utf-8"))["rules"]:
+            if f"`{r['id']}`" not in readme:
+                m = r.get("metadata", {})
+                mode = "taint" if r.get("mode") == "taint" else "pattern"
+                missing.append(f"| {f.relative_to(rules_dir)} | `{r['id']}` | {m.get('cwe')} | {m.get('label')} | "
+                               f"{', '.join(r['languages'])} | {mode} |")
+    assert not missing, "add to app/analysis/rules/README.md:\n" + "\n".join(missing)
