@@ -282,3 +282,32 @@ def trim():
     # ok: py-taint-command-injection
     os.system("echo " + label)
     return "ok"
+
+
+@app.route("/echo-list", methods=["POST"])
+def echo_list():
+    import subprocess
+
+    text = request.form.get("text", "")
+    args = []
+    if os.name == "nt":
+        args.append("cmd.exe")
+        args.append("/c")
+    else:
+        args.append("sh")
+        args.append("-c")
+    # ruleid: py-taint-command-injection
+    args.append("echo " + text)
+    return subprocess.run(args, capture_output=True, text=True).stdout
+
+
+@app.route("/echo-list-noshell", methods=["POST"])
+def echo_list_noshell():
+    import subprocess
+
+    text = request.form.get("text", "")
+    args = []
+    args.append("echo")
+    # ok: py-taint-command-injection
+    args.append(text)
+    return subprocess.run(args, capture_output=True, text=True).stdout
