@@ -1,7 +1,7 @@
 """Speed on a laptop CPU: batched embedding, prompt caches, prompt-lookup decoding, CLI start-up.
 
     OMP_WAIT_POLICY=PASSIVE .venv/bin/python bench/bench_speed.py embed  [--bundle DIR] [--corpus DIR] [--max-files N] [--rounds 3]
-    OMP_WAIT_POLICY=PASSIVE .venv/bin/python bench/bench_speed.py cache  [--model GGUF] [--rounds 3]
+    OMP_WAIT_POLICY=PASSIVE .venv/bin/python bench/bench_speed.py cache  [--model GGUF] [--rounds 3] [--only repeat|session]
     OMP_WAIT_POLICY=PASSIVE .venv/bin/python bench/bench_speed.py lookup [--model GGUF] [--rounds 3]
     OMP_WAIT_POLICY=PASSIVE .venv/bin/python bench/bench_speed.py startup [--runs 7]
     OMP_WAIT_POLICY=PASSIVE .venv/bin/python bench/bench_speed.py tui --bundle DIR [--runs 5]
@@ -174,18 +174,29 @@ def _model_path(arg: Path | None) -> Path:
     return load_bundle(load_settings().bundle_path()).llm_path
 
 
-def _rag_messages(question: str, notes: list[Path], *, history: list[dict] | None = None) -> list[dict]:
-    """A RAG prompt in the app's format: five numbered sources of ~200 tokens each from the starter notes."""
-    from app.knowledge.prompt_format import source_block, system_prompt, user_turn
+class _NoteHit:
+    """A retrieved chunk as the prompt format reads it (text, flags, label)."""
 
-    blocks = []
-    for n, f in enumerate(notes, 1):
-        words = f.read_text(encoding="utf-8").split()
-        blocks.append(source_block(n, " ".join(words[40:190]), f"{f.name} (lines 5-30)"))
-    msgs = [{"role": "system", "content": system_prompt("You are Bastion, an offline security assistant.")}]
-    msgs.extend(history or [])
-    msgs.append({"role": "user", "content": user_turn("\n\n".join(blocks), question)})
-    return msgs
+    def __init__(self, text: str, where: str) -> None:
+        self.text, self.where, self.flags = text, where, ()
+
+    def label(self) -> str:
+        return self.where
+
+
+def _note_hits(notes: list[Path]) -> list[_NoteHit]:
+    """Five numbered sources of ~200 tokens each from the starter notes."""
+    return [_NoteHit(" ".join(f.read_text(encoding="utf-8").split()[40:190]), f"{f.name} (lines 5-30)") for f in notes]
+
+
+BENCH_SYSTEM = "You are Bastion, an offline security assistant."
+
+
+def _rag_messages(question: str, notes: list[Path], *, history: list[dict] | None = None) -> list[dict]:
+    """A RAG prompt in the app's format with plain history (the layout before earlier turns kept their sources)."""
+    from app.knowledge.prompt_format import build_rag_messages
+
+    return build_rag_messages(question, _note_hits(notes), system=BENCH_SYSTEM, history=history)
 
 
 def _engine(model: Path, n_ctx: int, **cfg):
@@ -208,43 +219,58 @@ def _ttft(eng, msgs, *, reset: bool = False, max_tokens: int = 8) -> tuple[float
 def bench_cache(args) -> dict:
     """TTFT of (a) a repeated one-shot ask through the disk cache (fresh engine, as a new process would
     be) and (b) the second question of a session (live context + RAM cache), each against the same
-    prompt evaluated from scratch in the same round."""
+    prompt evaluated from scratch in the same round.
+
+    (b) is timed with the app's layout (`app.knowledge.turn_sources.conversation_messages`: the first
+    turn keeps its sources, so turn 2's prompt extends turn 1's prompt and answer) and with the old
+    one (plain history: only the system prompt was a shared prefix), same answer, same round."""
+    from app.knowledge.turn_sources import TurnSources, conversation_messages
     from app.llm.prompt_cache import make_prompt_cache
 
     model = _model_path(args.model)
     notes = sorted((ROOT / "app" / "knowledge" / "notes").glob("*.md"))
     q1 = _rag_messages(QUESTIONS[0], notes[:5])
+    n_prompt = None
     tmp = Path(tempfile.mkdtemp(prefix="bench-kv-"))
-    keys = ["uncached_q1", "repeat_ask_disk", "uncached_q2", "session_q2"]
-    keys += ["uncached_q2_same_sources", "session_q2_same_sources"] if args.same_sources else []
+    keys = [] if args.only == "session" else ["uncached_q1", "repeat_ask_disk"]
+    keys += [] if args.only == "repeat" else ["uncached_q2", "session_q2", "uncached_q2_old_layout", "session_q2_old_layout"]
     rows: dict[str, list[float]] = {k: [] for k in keys}
-    loads = []
-    ram = make_prompt_cache("ram", fingerprint="bench", n_ctx=args.n_ctx)
-    session, _ = _engine(model, args.n_ctx, prompt_cache=ram)
+    loads, prompt_tokens = [], {}
+    session, _ = _engine(model, args.n_ctx, prompt_cache=make_prompt_cache("ram", fingerprint="bench", n_ctx=args.n_ctx))
     plain, _ = _engine(model, args.n_ctx)
+    a1 = None
     for r in range(args.rounds):
-        # (a) one-shot ask twice, each in a fresh engine with the disk cache; baseline: the plain engine reset.
-        disk_root = tmp / f"disk{r}"
-        for i in range(2):
-            eng, load_s = _engine(model, args.n_ctx, prompt_cache=make_prompt_cache("disk", fingerprint="bench", n_ctx=args.n_ctx, root=disk_root))
-            loads.append(load_s)
-            t, _, n_prompt = _ttft(eng, q1)
-            eng.close()
-            if i == 1:
-                rows["repeat_ask_disk"].append(t)
-        rows["uncached_q1"].append(_ttft(plain, q1, reset=True)[0])
-        # (b) a session: q1, then q2 with q1 and its answer as history (as the app sends them).
-        session.load().reset()
-        _, a1, _ = _ttft(session, q1, max_tokens=48)
-        history = [{"role": "user", "content": QUESTIONS[0]}, {"role": "assistant", "content": a1}]
-        scenarios = (("", notes[5:10]),) + ((("_same_sources", notes[:5]),) if args.same_sources else ())
-        for j, (label, srcs) in enumerate(scenarios):
-            q2 = _rag_messages(QUESTIONS[1], srcs, history=history)
-            if j:
-                session.load().reset()
-                _ttft(session, q1, max_tokens=48)  # back to "just answered q1" (the RAM cache restores it)
-            rows["session_q2" + label].append(_ttft(session, q2)[0])
-            rows["uncached_q2" + label].append(_ttft(plain, q2, reset=True)[0])
+        if args.only != "session":
+            # (a) one-shot ask twice, each in a fresh engine with the disk cache; baseline: the plain engine reset.
+            disk_root = tmp / f"disk{r}"
+            for i in range(2):
+                eng, load_s = _engine(model, args.n_ctx, prompt_cache=make_prompt_cache("disk", fingerprint="bench", n_ctx=args.n_ctx, root=disk_root))
+                loads.append(load_s)
+                t, _, n_prompt = _ttft(eng, q1)
+                eng.close()
+                if i == 1:
+                    rows["repeat_ask_disk"].append(t)
+            rows["uncached_q1"].append(_ttft(plain, q1, reset=True)[0])
+        if args.only == "repeat":
+            continue
+        # (b) a session: q1 answered, then q2 with q1 and its answer as history (as the TUI and serve keep it).
+        for layout in ("", "_old_layout"):
+            memory = TurnSources()
+            m1 = conversation_messages(QUESTIONS[0], _note_hits(notes[:5]), system=BENCH_SYSTEM, history=[],
+                                       engine=session, max_tokens=48, memory=memory)
+            session.load().reset()
+            session.load().set_cache(make_prompt_cache("ram", fingerprint="bench", n_ctx=args.n_ctx))  # no q2 from an earlier round
+            _, answer1, _ = _ttft(session, m1, max_tokens=48)
+            a1 = a1 or answer1
+            history = [{"role": "user", "content": QUESTIONS[0]}, {"role": "assistant", "content": answer1}]
+            if layout:
+                q2 = _rag_messages(QUESTIONS[1], notes[5:10], history=history)
+            else:
+                q2 = conversation_messages(QUESTIONS[1], _note_hits(notes[5:10]), system=BENCH_SYSTEM, history=history,
+                                           engine=session, max_tokens=8, memory=memory)
+            t, _, prompt_tokens["q2" + layout] = _ttft(session, q2)
+            rows["session_q2" + layout].append(t)
+            rows["uncached_q2" + layout].append(_ttft(plain, q2, reset=True)[0])
         print(f"  round {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f}s" for k, v in rows.items()), file=sys.stderr)
     session.close()
     plain.close()
@@ -252,12 +278,18 @@ def bench_cache(args) -> dict:
 
     shutil.rmtree(tmp, ignore_errors=True)
     med = {k: round(_median(v), 3) for k, v in rows.items()}
-    return {"model": str(model), "prompt_tokens_q1": n_prompt, "rounds": args.rounds, "ttft_median_s": med,
-            "model_load_median_s": round(_median(loads), 2),
-            "ratios": {"repeat_ask_disk/uncached": round(med["repeat_ask_disk"] / med["uncached_q1"], 3),
-                       "session_q2/uncached": round(med["session_q2"] / med["uncached_q2"], 3),
-                       **({"session_q2_same_sources/uncached": round(med["session_q2_same_sources"] / med["uncached_q2_same_sources"], 3)}
-                          if args.same_sources else {})}}
+    ratios = {}
+    if "uncached_q1" in med:
+        ratios["repeat_ask_disk/uncached"] = round(med["repeat_ask_disk"] / med["uncached_q1"], 3)
+    if "session_q2" in med:
+        ratios["session_q2/uncached_q2 (same prompt from scratch)"] = round(med["session_q2"] / med["uncached_q2"], 3)
+        ratios["session_q2/uncached_q2_old_layout (the old full prompt)"] = round(med["session_q2"] / med["uncached_q2_old_layout"], 3)
+        ratios["old layout: session_q2/uncached_q2"] = round(med["session_q2_old_layout"] / med["uncached_q2_old_layout"], 3)
+        ratios["session_q2: new/old layout"] = round(med["session_q2"] / med["session_q2_old_layout"], 3)
+    return {"model": str(model), "prompt_tokens_q1": n_prompt, "prompt_tokens_q2": prompt_tokens, "rounds": args.rounds,
+            "load_avg_1min": round(os.getloadavg()[0], 2), "ttft_median_s": med, "ttft_all_s": rows,
+            "model_load_median_s": round(_median(loads), 2) if loads else None, "ratios": ratios,
+            "first_answer": (a1 or "")[:200]}
 
 
 def bench_lookup(args) -> dict:
@@ -394,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--model", type=Path, default=None, help="GGUF (default: $BASTION_BENCH_LLM, else the bundle's)")
         p.add_argument("--rounds", type=int, default=2)
         p.add_argument("--n-ctx", type=int, default=4096)
-    c.add_argument("--same-sources", action="store_true", help="also time a second question that retrieved the first one's sources")
+    c.add_argument("--only", choices=("repeat", "session"), default=None, help="time only (a) or only (b)")
     lk.add_argument("--draft", type=int, default=10, help="tokens drafted per step")
     lk.add_argument("--max-tokens", type=int, default=160)
     su = sub.add_parser("startup", help="`bastion --help` (and `ask --help`, the old Rich help) median wall time vs a bare interpreter start")
