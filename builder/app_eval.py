@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import math
@@ -151,42 +150,52 @@ def same_doc(a: str, b: str) -> bool:
     return pa[-2] == pb[-2]
 
 
-def grounded_scores(engine, retriever, items: Sequence[dict], *, max_tokens: int, ground: bool,
-                    progress: Progress = lambda m: None) -> GroundedScores:
-    """Ask each held-out question through `app.knowledge.answer.answer`; score citations against the truth.
+def _score_answer(sc: GroundedScores, qid: str, want: list[str], cited: list, text: str) -> None:
+    row = {"id": qid, "cited": sorted({Path(str(h.source)).name for h in cited}), "text": (text or "")[:160]}
+    if not want:
+        sc.off_corpus += 1
+        sc.refused += not cited
+        row["refused"] = not cited
+    else:
+        sc.answerable += 1
+        sc.cited += bool(cited)
+        good = [h for h in cited if any(same_doc(h.source, w) for w in want)]
+        sc.grounded += bool(good)
+        sc.citations += len(cited)
+        sc.supported_citations += len(good)
+        row["grounded"] = bool(good)
+    sc.answers.append(row)
+
+
+def grounded_scores(engine, retriever, items: Sequence[dict], *, max_tokens: int,
+                    progress: Progress = lambda m: None) -> dict[str, GroundedScores]:
+    """Ask each held-out question once through `app.knowledge.answer.answer` (what `bastion ask` runs) and score
+    citations against the truth, two ways: mode `app`, the sources the shown (grounded) answer cites; mode
+    `model`, the sources the model's own text cites (`raw_text`, exactly what `ground=False` would show: the
+    decoding is greedy, so one generation serves both).
 
     An item is {"question", "source" (one document) or "sources" (any of them answers), "id"?}; an item with
     no source is off-corpus (should be declined), like the built-in OFF_CORPUS questions asked after them."""
     from app.knowledge.answer import answer
+    from app.knowledge.prompt_format import cited_numbers
     from app.prompts import CHAT_SYSTEM
 
-    kw = {"ground": ground} if "ground" in inspect.signature(answer).parameters else {}
-    sc = GroundedScores(mode="app" if ground else "model")
+    out = {m: GroundedScores(mode=m) for m in ("model", "app")}
     t0 = time.perf_counter()
     questions = [(it.get("id", f"q{i}"), it["question"], list(it.get("sources") or ([it["source"]] if it.get("source") else [])))
                  for i, it in enumerate(items)] + [(f"off{i}", q, []) for i, q in enumerate(OFF_CORPUS)]
     for i, (qid, q, want) in enumerate(questions, 1):
-        ans = answer(q, engine=engine, retriever=retriever, system=CHAT_SYSTEM, max_tokens=max_tokens, **kw)
+        ans = answer(q, engine=engine, retriever=retriever, system=CHAT_SYSTEM, max_tokens=max_tokens, ground=True)
         text = ans.result()
-        cited = list(ans.sources)
-        row = {"id": qid, "cited": sorted({Path(str(h.source)).name for h in cited}),
-               "text": (text or "")[:160]}
-        if not want:
-            sc.off_corpus += 1
-            sc.refused += not cited
-            row["refused"] = not cited
-        else:
-            sc.answerable += 1
-            sc.cited += bool(cited)
-            good = [h for h in cited if any(same_doc(h.source, w) for w in want)]
-            sc.grounded += bool(good)
-            sc.citations += len(cited)
-            sc.supported_citations += len(good)
-            row["grounded"] = bool(good)
-        sc.answers.append(row)
-        progress(f"eval: ask {sc.mode} {i}/{len(questions)}")
-    sc.seconds = time.perf_counter() - t0
-    return sc
+        raw = getattr(ans, "raw_text", "") or ""
+        hits = list(getattr(ans, "hits", []) or [])
+        own = [hits[n - 1] for n in dict.fromkeys(cited_numbers(raw)) if 1 <= n <= len(hits)]
+        _score_answer(out["model"], qid, want, own, raw)
+        _score_answer(out["app"], qid, want, list(ans.sources), text)
+        progress(f"eval: ask {i}/{len(questions)}")
+    for sc in out.values():
+        sc.seconds = time.perf_counter() - t0
+    return out
 
 
 def _truth_positive(truth: dict) -> bool:
@@ -291,12 +300,9 @@ def evaluate_model(gguf: Path, *, label: str, n_ctx: int, stop: Sequence[str], i
     kb = KnowledgeBase(index_dir, name=BUNDLE_COLLECTION, fingerprint=fp, create=False)
     try:
         retriever = Retriever([kb], embedder=emb)
-        from app.knowledge.answer import answer
-
-        for ground in [False, True] if "ground" in inspect.signature(answer).parameters else [False]:
-            sc = grounded_scores(engine, retriever, grounded_items, max_tokens=max_tokens, ground=ground,
+        scores = grounded_scores(engine, retriever, grounded_items, max_tokens=max_tokens,
                                  progress=lambda m: progress(f"{m} ({label})"))
-            out.grounded[sc.mode] = sc.figures()
+        out.grounded = {mode: sc.figures() for mode, sc in scores.items()}
     finally:
         kb.close()
     out.analysis = analysis_scores(engine, files, progress=progress).figures()

@@ -203,8 +203,14 @@ def run_eval(
     if app_ev is not None:
         for side, m in (("before", app_ev.base), ("after", app_ev.tuned)):
             if m is not None:
-                summary[f"app_{side}_grounded_answer_rate"] = (m.grounded.get("model") or {}).get("grounded_answer_rate")
+                mg, ag = m.grounded.get("model") or {}, m.grounded.get("app") or {}
+                summary[f"app_{side}_grounded_answer_rate"] = mg.get("grounded_answer_rate")
+                summary[f"app_{side}_citation_precision"] = mg.get("citation_precision")
+                summary[f"app_{side}_refusal_rate"] = mg.get("refusal_rate")
+                summary[f"app_{side}_ask_grounded_answer_rate"] = ag.get("grounded_answer_rate")
                 summary[f"app_{side}_schema_valid_rate"] = m.analysis.get("schema_valid_rate")
+                summary[f"app_{side}_hybrid_f1"] = (m.analysis.get("hybrid") or {}).get("f1")
+        summary["app_grounded_questions"] = (app_ev.tuned.grounded.get("model") or {}).get("answerable")
         summary["gate_passed"] = app_ev.gate_passed
         summary["analysis_model_default"] = app_ev.analysis_model_default
     progress("eval: " + ", ".join(f"{k} {v}" for k, v in summary.items()))

@@ -95,17 +95,21 @@ def test_grounded_scores_any_answering_file_counts(monkeypatch):
     from builder.app_eval import OFF_CORPUS, grounded_scores
 
     def fake_answer(question, *, engine, retriever, system, max_tokens, ground=True):
-        cited = [] if "bread" in question or question in OFF_CORPUS else [SimpleNamespace(source="wstg/b.md")]
-        return SimpleNamespace(result=lambda: "text [1]", sources=cited)
+        hits = [SimpleNamespace(source="wstg/a.md"), SimpleNamespace(source="wstg/b.md")]
+        if "bread" in question or question in OFF_CORPUS:
+            return SimpleNamespace(result=lambda: "I won't guess.", raw_text="I won't guess.", hits=hits, sources=[])
+        # the model cites [2] and [9] (out of range); the app's grounding keeps [2] and adds [1]
+        return SimpleNamespace(result=lambda: "Alpha text [1]. Beta text [2].", raw_text="Beta text [2] [9].", hits=hits, sources=hits)
 
     monkeypatch.setattr(importlib.import_module("app.knowledge.answer"), "answer", fake_answer)
     items = [{"id": "x", "question": "q1", "sources": ["a.md", "b.md"]}, {"id": "y", "question": "q2", "source": "a.md"},
              {"id": "z", "question": "bread?", "sources": []}]
-    sc = grounded_scores(None, None, items, max_tokens=8, ground=False)
-    f = sc.figures()
-    assert (sc.answerable, sc.grounded, sc.off_corpus, sc.refused) == (2, 1, 1 + len(OFF_CORPUS), 1 + len(OFF_CORPUS))
-    assert f["grounded_answer_rate"] == 0.5 and f["citation_precision"] == 0.5
-    assert [a["id"] for a in f["answers"]][:3] == ["x", "y", "z"]
+    scores = grounded_scores(None, None, items, max_tokens=8)
+    model, app = scores["model"], scores["app"]
+    assert (model.answerable, model.grounded, model.off_corpus, model.refused) == (2, 1, 1 + len(OFF_CORPUS), 1 + len(OFF_CORPUS))
+    assert model.figures()["citation_precision"] == 0.5 and model.figures()["grounded_answer_rate"] == 0.5
+    assert app.figures()["grounded_answer_rate"] == 1.0 and app.figures()["citation_precision"] == 0.75
+    assert [a["id"] for a in model.figures()["answers"]][:3] == ["x", "y", "z"]
 
 
 def test_question_file_is_typed_and_in_the_fingerprints(qfile):
@@ -121,3 +125,13 @@ def test_question_file_is_typed_and_in_the_fingerprints(qfile):
     before = data_config(prof, strict=False, allow_pickle=False)["eval_questions"]
     qfile.write_text(qfile.read_text() + '{"id": "new", "question": "?", "files": []}\n')
     assert data_config(prof, strict=False, allow_pickle=False)["eval_questions"] != before
+
+
+def test_data_eval_and_build_take_the_question_file():
+    from typer.testing import CliRunner
+
+    from builder.cli import cli
+
+    for cmd in ("data", "eval", "build"):
+        res = CliRunner().invoke(cli, [cmd, "--help"], terminal_width=200)
+        assert res.exit_code == 0 and "--eval-questions" in res.output, cmd
