@@ -275,7 +275,11 @@ def cmd_answers(args) -> int:
                "refused": not ans.hits, "finish": ans.finish_reason, "extractive": ans.extractive,
                "supported_citations": len(ans.citations), "removed": ans.removed_citations,
                "uncited_sentences": ans.unsupported_sentences, "warnings": [c for c, _ in ans.warnings]}
-        if ans.hits:
+        shown = LoopDetector()  # does the text the reader sees repeat itself?
+        shown.feed(ans.text)
+        shown.flush()
+        row["shown_loops"] = shown.looped
+        if ans.hits and not args.no_bare:
             msgs = build_rag_messages(q["question"], ans.hits, system=system)
             bare_s, bare_text, bare_finish = _bare_call(llm, msgs, args.max_tokens)
             det = LoopDetector()
@@ -314,13 +318,14 @@ def cmd_answers(args) -> int:
         "fully_cited": sum(1 for r in ok if not r["uncited_sentences"]),
         "share_fully_cited": round(sum(1 for r in ok if not r["uncited_sentences"]) / max(len(answerable), 1), 3),
         "loop_stopped": sum(1 for r in rows if r["finish"] == "loop"),
+        "looping_shown_answers": sum(1 for r in rows if r["shown_loops"]),
         "truncated": sum(1 for r in rows if r["finish"] == "length"),
         "bare_looping": sum(1 for r in gen if r.get("bare_loops")),
         "bare_truncated": sum(1 for r in gen if r.get("bare_finish") == "length"),
         "off_topic": len(off), "off_topic_refused": sum(r["refused"] for r in off),
         "refused_answerable": sum(1 for r in answerable if r["refused"]),
         "median_s": round(statistics.median([r["seconds"] for r in gen]), 2) if gen else None,
-        "median_bare_s": round(statistics.median([r["bare_seconds"] for r in gen]), 2) if gen else None,
+        "median_bare_s": round(statistics.median([r["bare_seconds"] for r in gen]), 2) if gen and not args.no_bare else None,
         "rows": rows,
     }
     if args.json:
@@ -340,6 +345,7 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--show", action="store_true", help="Print misses / every answer with its citations.")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--no-bare", action="store_true", help="answers: skip the bare llama-cpp-python comparison call.")
     ap.add_argument("--citations", type=Path, default=None, help="answers: write every citation (sentence, span, "
                     "chunk) as JSON lines here, for a hand check of citation precision.")
     ap.add_argument("--no-sync", action="store_true", help="Use the cached index as it is (skip the ingest check).")

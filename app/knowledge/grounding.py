@@ -105,6 +105,20 @@ def split_sentences(text: str) -> list[str]:
             out.append(line[pos:])
     if buf:
         out.append(buf)
+    return _join_abbreviations(out, "")
+
+
+_ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|cf|approx|incl|fig|no|resp|ca)\.|\b[A-Z]\.)\s*$", re.I)
+
+
+def _join_abbreviations(parts: list[str], sep: str) -> list[str]:
+    """Undo splits after "e.g.", "i.e.", "vs." and initials: they do not end a sentence."""
+    out: list[str] = []
+    for p in parts:
+        if out and _ABBREV.search(out[-1]) and not out[-1].rstrip().endswith("```"):
+            out[-1] = out[-1] + sep + p
+        else:
+            out.append(p)
     return out
 
 
@@ -119,6 +133,7 @@ def _terms(text: str) -> set[str]:
 
 def _chunk_sentences(text: str) -> list[str]:
     parts = [p.strip() for p in re.split(r"(?<=[.!?。！？])\s+|\n{2,}|\n(?=[-*#|>]|\d+[.)])", text) if p.strip()]
+    parts = _join_abbreviations(parts, " ")
     return [p for p in parts if len(p) > 3] or [text.strip()]
 
 
@@ -155,7 +170,7 @@ class Grounder:
     def check(self, sentence: str) -> tuple[bool, list[Support]]:
         """(is a claim, the sources that support it, best first)."""
         claim = Claim.of(claim_text(sentence))
-        if len(claim.terms) < MIN_CLAIM_TERMS:
+        if len(claim.terms) < MIN_CLAIM_TERMS or claim.text.endswith((":", "：")):  # an intro states nothing yet
             return False, []
         out: list[Support] = []
         for i in range(len(self.hits)):
@@ -250,8 +265,9 @@ def extractive(question: str, hits: Sequence, *, max_passages: int = 3, max_char
         if i not in usable:  # a list of links is no answer
             continue
         sents = [x for x in _chunk_sentences(sanitize_source(hit.text)[0]) if REMOVED not in x] or [""]
-        scored = sorted(((len(q & _terms(s)) / (len(q) + 1e-9), j) for j, s in enumerate(sents)), key=lambda t: (-t[0], t[1]))
-        if not scored:
+        scored = sorted(((len(q & _terms(s)) / (len(q) + 1e-9), j) for j, s in enumerate(sents) if _prose(s)),
+                        key=lambda t: (-t[0], t[1]))
+        if not scored or (scored[0][0] == 0 and picked):  # an image, a caption, or nothing of the question
             continue
         j = scored[0][1]
         passage = sents[j]
@@ -262,10 +278,21 @@ def extractive(question: str, hits: Sequence, *, max_passages: int = 3, max_char
         if len(passage) > max_chars:
             passage = passage[:max_chars].rsplit(" ", 1)[0] + " …"
         picked.append((scored[0][0], i, passage))
+    if not picked and usable:  # nothing but markup: quote the best hit as it is
+        text = _one_line(sanitize_source(hits[usable[0]].text)[0])
+        picked.append((0.0, usable[0], text[:max_chars].rsplit(" ", 1)[0] + " …" if len(text) > max_chars else text))
     picked = picked[:max_passages]  # hits arrive best first: keep the retrieval order
     supports = [Support(n=i + 1, score=round(s, 3), span=p) for s, i, p in picked]
     lines = [f"{k}. \u201c{_one_line(s.span)}\u201d [{s.n}]" for k, s in enumerate(supports, 1)]
     return "\n".join(lines), supports
+
+
+_MARKUP = re.compile(r"!\[[^\]]*\]\([^)]*\)|\*?Figure [\d.-]+:[^*]*\*?|^[#>\s*-]+|[`*_\\]")
+
+
+def _prose(sentence: str) -> bool:
+    """Whether a chunk sentence says something (not an image, a figure caption or bare markup)."""
+    return len(_MARKUP.sub(" ", sentence).split()) >= 4
 
 
 def _one_line(text: str) -> str:
