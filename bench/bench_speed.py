@@ -193,7 +193,7 @@ BENCH_SYSTEM = "You are Bastion, an offline security assistant."
 
 
 def _rag_messages(question: str, notes: list[Path], *, history: list[dict] | None = None) -> list[dict]:
-    """A RAG prompt in the app's format with plain history (the layout before earlier turns kept their sources)."""
+    """A RAG prompt in the app's format (history as given: the app sends earlier turns as their plain question)."""
     from app.knowledge.prompt_format import build_rag_messages
 
     return build_rag_messages(question, _note_hits(notes), system=BENCH_SYSTEM, history=history)
@@ -221,10 +221,13 @@ def bench_cache(args) -> dict:
     be) and (b) the second question of a session (live context + RAM cache), each against the same
     prompt evaluated from scratch in the same round.
 
-    (b) is timed with the app's layout (`app.knowledge.turn_sources.conversation_messages`: the first
-    turn keeps its sources, so turn 2's prompt extends turn 1's prompt and answer) and with the old
-    one (plain history: only the system prompt was a shared prefix), same answer, same round."""
-    from app.knowledge.turn_sources import TurnSources, conversation_messages
+    (b) is timed with the app's layout (plain history: turn 1 sent again as its bare question, so
+    only the system prompt is a shared prefix) and with the "kept sources" layout (turn 1's user
+    message exactly as it was sent, sources included, so turn 2's prompt extends turn 1's prompt and
+    answer and only turn 2 is evaluated), same answer, same round. Session 2 of issue 18 built the
+    kept-sources layout into the app, measured it slower here (turn 2's new sources are evaluated
+    either way, and later in the context, where attention costs more), and took it out again."""
+    from app.knowledge.prompt_format import build_rag_messages, format_sources, user_turn
     from app.llm.prompt_cache import make_prompt_cache
 
     model = _model_path(args.model)
@@ -233,7 +236,7 @@ def bench_cache(args) -> dict:
     n_prompt = None
     tmp = Path(tempfile.mkdtemp(prefix="bench-kv-"))
     keys = [] if args.only == "session" else ["uncached_q1", "repeat_ask_disk"]
-    keys += [] if args.only == "repeat" else ["uncached_q2", "session_q2", "uncached_q2_old_layout", "session_q2_old_layout"]
+    keys += [] if args.only == "repeat" else ["uncached_q2", "session_q2", "uncached_q2_kept_sources", "session_q2_kept_sources"]
     rows: dict[str, list[float]] = {k: [] for k in keys}
     loads, prompt_tokens = [], {}
     session, _ = _engine(model, args.n_ctx, prompt_cache=make_prompt_cache("ram", fingerprint="bench", n_ctx=args.n_ctx))
@@ -254,20 +257,16 @@ def bench_cache(args) -> dict:
         if args.only == "repeat":
             continue
         # (b) a session: q1 answered, then q2 with q1 and its answer as history (as the TUI and serve keep it).
-        for layout in ("", "_old_layout"):
-            memory = TurnSources()
-            m1 = conversation_messages(QUESTIONS[0], _note_hits(notes[:5]), system=BENCH_SYSTEM, history=[],
-                                       engine=session, max_tokens=48, memory=memory)
+        for layout in ("", "_kept_sources"):
+            hits1 = _note_hits(notes[:5])
+            m1 = build_rag_messages(QUESTIONS[0], hits1, system=BENCH_SYSTEM)
             session.load().reset()
             session.load().set_cache(make_prompt_cache("ram", fingerprint="bench", n_ctx=args.n_ctx))  # no q2 from an earlier round
             _, answer1, _ = _ttft(session, m1, max_tokens=48)
             a1 = a1 or answer1
-            history = [{"role": "user", "content": QUESTIONS[0]}, {"role": "assistant", "content": answer1}]
-            if layout:
-                q2 = _rag_messages(QUESTIONS[1], notes[5:10], history=history)
-            else:
-                q2 = conversation_messages(QUESTIONS[1], _note_hits(notes[5:10]), system=BENCH_SYSTEM, history=history,
-                                           engine=session, max_tokens=8, memory=memory)
+            asked = user_turn(format_sources(hits1)[0], QUESTIONS[0]) if layout else QUESTIONS[0]
+            history = [{"role": "user", "content": asked}, {"role": "assistant", "content": answer1}]
+            q2 = build_rag_messages(QUESTIONS[1], _note_hits(notes[5:10]), system=BENCH_SYSTEM, history=history)
             t, _, prompt_tokens["q2" + layout] = _ttft(session, q2)
             rows["session_q2" + layout].append(t)
             rows["uncached_q2" + layout].append(_ttft(plain, q2, reset=True)[0])
@@ -282,10 +281,10 @@ def bench_cache(args) -> dict:
     if "uncached_q1" in med:
         ratios["repeat_ask_disk/uncached"] = round(med["repeat_ask_disk"] / med["uncached_q1"], 3)
     if "session_q2" in med:
-        ratios["session_q2/uncached_q2 (same prompt from scratch)"] = round(med["session_q2"] / med["uncached_q2"], 3)
-        ratios["session_q2/uncached_q2_old_layout (the old full prompt)"] = round(med["session_q2"] / med["uncached_q2_old_layout"], 3)
-        ratios["old layout: session_q2/uncached_q2"] = round(med["session_q2_old_layout"] / med["uncached_q2_old_layout"], 3)
-        ratios["session_q2: new/old layout"] = round(med["session_q2"] / med["session_q2_old_layout"], 3)
+        ratios["session_q2/uncached_q2"] = round(med["session_q2"] / med["uncached_q2"], 3)
+        ratios["kept sources: session_q2/uncached_q2 (its own, longer, full prompt)"] = round(
+            med["session_q2_kept_sources"] / med["uncached_q2_kept_sources"], 3)
+        ratios["kept sources: session_q2/app layout session_q2"] = round(med["session_q2_kept_sources"] / med["session_q2"], 3)
     return {"model": str(model), "prompt_tokens_q1": n_prompt, "prompt_tokens_q2": prompt_tokens, "rounds": args.rounds,
             "load_avg_1min": round(os.getloadavg()[0], 2), "ttft_median_s": med, "ttft_all_s": rows,
             "model_load_median_s": round(_median(loads), 2) if loads else None, "ratios": ratios,

@@ -239,9 +239,7 @@ def answer(
     if not hits:
         return Answer(hits=[], query=query, fixed_text=NO_SOURCES, question=question)
     hits = _fit_sources(question, hits, engine=engine, system=system, history=history, max_tokens=max_tokens)
-    from app.knowledge.turn_sources import conversation_messages
-
-    messages = conversation_messages(question, hits, system=system, history=history, engine=engine, max_tokens=max_tokens)
+    messages = build_rag_messages(question, hits, system=system, history=history)
     gen = engine.chat(messages, max_tokens=max_tokens, cancel=cancel)
     return Answer(hits=hits, query=query, generation=gen, question=question,
                   embedder=getattr(retriever, "embedder", None), ground=ground)

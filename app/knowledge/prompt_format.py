@@ -6,7 +6,6 @@ these functions, so a model tuned on the format sees exactly what the app sends.
 
     system:  <persona>\n\n<CITE_RULES>\n\n<SOURCE_RULES>
     user:    <source n=1 from="path › heading (lines a-b)">\ntext\n</source>\n\n...\n\nQuestion: <question>
-    (an earlier user turn of the conversation keeps the sources it was asked with, numbered from 1)
     answer:  sentences, each followed by the number(s) of its source: "... [1]." / "... [1][3]."
 """
 
@@ -61,24 +60,12 @@ def user_turn(sources: str, question: str) -> str:
 
 
 def build_rag_messages(question: str, hits: list, *, system: str, history: list[dict] | None = None) -> list[dict]:
-    """System rules (persona, citations, sources-are-data), the conversation, then sources + question.
-
-    A history user turn may carry `sources` (the `format_sources` text it was asked with): it is sent
-    as it was then, `user_turn(sources, content)`, so each turn's prompt extends the last one and the
-    model's cached prefix stays valid (`app.knowledge.turn_sources`). Other turns are sent as given.
-    """
+    """System rules (persona, citations, sources-are-data), the conversation, then sources + question."""
     sources, _ = format_sources(hits)
     msgs = [{"role": "system", "content": system_prompt(system)}]
-    msgs.extend(history_turn(m) for m in history or [])
+    msgs.extend(history or [])
     msgs.append({"role": "user", "content": user_turn(sources, question)})
     return msgs
-
-
-def history_turn(message: dict) -> dict:
-    """An earlier turn as the model sees it: a user turn with `sources` gets them back in front of it."""
-    if message.get("role") == "user" and message.get("sources"):
-        return {"role": "user", "content": user_turn(message["sources"], message.get("content") or "")}
-    return message
 
 
 def cite(numbers: list[int]) -> str:

@@ -142,16 +142,13 @@ class KnowledgeRag:
 
     def start(self, engine, messages, hits, *, max_tokens, temperature, cancel):
         from app.knowledge import NO_SOURCES, Answer
-        from app.knowledge.answer import _fit_sources
+        from app.knowledge.answer import _fit_sources, build_rag_messages
 
         system, history, question = split_turns(messages, self.system)
         if not hits:  # say so rather than let the model invent (as `bastion ask` does)
             return Answer(hits=[], query=question, fixed_text=NO_SOURCES)
         hits = _fit_sources(question, hits, engine=engine, system=system, history=history, max_tokens=max_tokens)
-        from app.knowledge.turn_sources import conversation_messages
-
-        rag_messages = conversation_messages(question, hits, system=system, history=history, engine=engine,
-                                             max_tokens=max_tokens)  # earlier turns keep their sources: cached prefix
+        rag_messages = build_rag_messages(question, hits, system=system, history=history)
         gen = engine.chat(rag_messages, max_tokens=max_tokens, temperature=temperature, cancel=cancel)
         return Answer(hits=hits, query=question, generation=gen, question=question,
                       embedder=getattr(self.retriever, "embedder", None))  # citations checked as in `bastion ask`
