@@ -4,7 +4,8 @@ A fix is `verified` only when the patched code parses (where a checker exists), 
 rule and Bandit on the patched code shows the finding's rules firing less and no rule firing more,
 and the patch does what the sink needs (`SINK_POLICIES`: passwords -> argon2/bcrypt/scrypt/PBKDF2,
 JWT -> pinned algorithms with verification on, SQL -> placeholders, YAML -> safe_load, shell ->
-argument lists ...). A rule's mechanical template is held to the same policy, so md5 -> sha256 on a
+argument lists ...), and the patch keeps what the code did apart from the fix (`patch_sanity`:
+no return dropped, no no-op statement, no name left undefined). A rule's mechanical template is held to the same policy, so md5 -> sha256 on a
 password is "proposed (unverified)", not verified. All patched versions of a batch go through one
 static scan.
 """
@@ -17,7 +18,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from app.analysis import static, syntax
+from app.analysis import patch_sanity, static, syntax
 from app.analysis.languages import LANGUAGES
 from app.analysis.models import Finding
 
@@ -116,6 +117,11 @@ def _judge(f: Finding, lang: str, before: Counter, after_findings: list[Finding]
     if not f.fix.diff:
         ok = False
         notes.append("the patch changes nothing")
+    elif original and f.fix.code is not None:
+        removed = "\n".join(l[1:] for l in f.fix.diff.splitlines() if l.startswith("-") and not l.startswith("---"))
+        for why in patch_sanity.problems(original, f.fix.code, lang, removed, added):
+            ok = False
+            notes.append(why)
     syn = syntax.check(f.fix.code or "", lang)
     if syn.ok is not None and original_parses is not True:
         syn = syntax.SyntaxResult(None, syn.checker, f"{syn.checker} rejects the original code too (missing headers or "

@@ -104,3 +104,50 @@ def test_syntax_checkers(lang, good, bad):
         pytest.skip(f"no {lang} checker on this machine: {ok.message}")
     assert ok.ok is True, ok.message
     assert ko.ok is False and ko.message
+
+
+PATH_VULN = '''from flask import request
+import pathlib
+
+def show():
+    name = request.args.get("name")
+    p = pathlib.Path("/srv/files") / name
+    return p.read_text()
+'''
+XSS_VULN = '''from flask import request
+
+def greet():
+    name = request.args.get("name")
+    page = "<h1>Hello " + name + "</h1>"
+    return page
+'''
+
+
+def test_a_patch_that_deletes_the_sink_is_not_verified():
+    """Shapes SmolLM2 wrote on the OWASP Benchmark and the old check marked VERIFIED: they parse and no rule fires."""
+    items = []
+    for code, new_line in ((PATH_VULN, "10"), (XSS_VULN, "f-defensive"), (XSS_VULN, "failsafe")):
+        rep = analyze_code(code, use_model=False)
+        f = rep.findings[0].model_copy(deep=True)
+        f.fix = Fix(code=splice(code, f.line, f.line, new_line), author="model")
+        items.append((code, "python", None, rep.findings, f))
+    verify(items)
+    for _code, _lang, _name, _all, f in items:
+        assert not f.fix.verified and f.fix.state == "proposed", f.fix.notes
+        assert any("nothing defines" in n for n in f.fix.notes), f.fix.notes
+        assert any("no effect" in n for n in f.fix.notes), f.fix.notes
+
+
+def test_patch_sanity_checks_returns_and_no_ops_in_other_languages():
+    from app.analysis.patch_sanity import problems
+
+    js = "function f(u) {\n  return render(u);\n}\n"
+    assert "the patch drops a return statement" in problems(js, js.replace("return render(u);", "render(u);"),
+                                                              "javascript", "  return render(u);", "  render(u);")
+    assert any("no effect" in p for p in problems(js, js.replace("return render(u);", "failsafe"), "javascript",
+                                                   "  return render(u);", "  failsafe"))
+    good = "  return render(escapeHtml(u));"
+    assert problems(js, js.replace("  return render(u);", good), "javascript", "  return render(u);", good) == []
+    py = "def f(x):\n    y = g(x)\n    return y\n"
+    assert problems(py, py.replace("g(x)", "g(quote(x))").replace("def f", "from shlex import quote\ndef f"),
+                    "python", "    y = g(x)", "    y = g(quote(x))") == []
