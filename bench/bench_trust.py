@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         engine, name = engine_for(args.llm)
         hybrid_reports = [r.model_copy(deep=True) for r in static_reports]
         t1 = time.perf_counter()
-        def progress(done: int, total: int, what: str) -> None:
+        def progress(done: int, total: int, what: str, *_found: int) -> None:
             print(f"[{done}/{total}] {Path(what).name} {time.perf_counter() - t1:.0f}s", file=sys.stderr, flush=True)
 
         _model_and_verify(hybrid_reports, engine=engine, use_model=True, use_static=True, cancel=None,
