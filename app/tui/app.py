@@ -45,6 +45,8 @@ class BastionApp(App[None]):
         self.history = history or History()
         self.engine_state = "starting"
         self.engine_ready = threading.Event()
+        self.bundle_settled = threading.Event()
+        """Set once the bundle has opened (engine made) or failed; a question asked earlier waits for it."""
         self.bundle_error: BastionError | None = None
         self.chat_screen = None
         self.knowledge = None
@@ -73,6 +75,8 @@ class BastionApp(App[None]):
             self._bundle_ready(self.bundle)
         elif self._open_bundle_on_mount:  # after the first paint: the worker's hashing and imports slowed it ~3x
             self.call_after_refresh(self.open_bundle)
+            return
+        self.bundle_settled.set()  # nothing (more) to open: a question never waits for a bundle
 
     @work(thread=True, exclusive=True, group="bundle")
     def open_bundle(self) -> None:
@@ -85,9 +89,18 @@ class BastionApp(App[None]):
         except BundleError as exc:
             self.call_from_thread(self._bundle_failed, exc)
             return
+        except BaseException:  # the worker's error ends the app: nothing may go on waiting for the bundle
+            self.bundle_settled.set()
+            raise
         self.call_from_thread(self._bundle_ready, bundle)
 
     def _bundle_ready(self, bundle: Any) -> None:
+        try:
+            self._use_bundle(bundle)
+        finally:
+            self.bundle_settled.set()
+
+    def _use_bundle(self, bundle: Any) -> None:
         from app.runtime import make_engine
 
         from app.tui.knowledge_context import KnowledgeContext
@@ -112,6 +125,7 @@ class BastionApp(App[None]):
         from app.tui.first_run_screen import FirstRunScreen
 
         self.bundle_error = exc
+        self.bundle_settled.set()
         self.set_engine_state("no bundle")
         path = self.settings.bundle_path()
         if self.settings.bundle is None and not path.exists():
@@ -173,11 +187,19 @@ class BastionApp(App[None]):
 
     # -- services for screens --------------------------------------------------------
     def chat_engine(self) -> Any:
-        """The engine, once loaded (call from a worker thread: it may wait for loading)."""
+        """The engine, once loaded (call from a worker thread: it waits for the bundle to open and the model
+        to load, so a question typed while Bastion starts is answered, not refused)."""
+        self.bundle_settled.wait()
         if self.engine is None:
             raise EngineError("no model is loaded", hint="open a bundle: see the bundle screen or Settings (F5)")
         self.engine.load() if hasattr(self.engine, "load") else None
         return self.engine
+
+    def automatic_kb(self) -> str:
+        """The knowledge choice the selector starts on, the broadest available (call from a worker thread)."""
+        from app.tui.kb_select import kb_options
+
+        return kb_options(self.bundle, self.user_knowledge_bases())[0][1]
 
     def user_knowledge_bases(self) -> list[str]:
         """Names of the user's knowledge bases (opens chroma: call from a worker thread)."""
@@ -217,6 +239,7 @@ class BastionApp(App[None]):
             if self.engine is not None and hasattr(self.engine, "close") and not (self.chat_screen and self.chat_screen.busy):
                 self.engine.close()
             self.engine, self.engine_ready = None, threading.Event()
+            self.bundle_settled.clear()
             self.open_bundle()
         return path
 

@@ -164,7 +164,9 @@ class ChatScreen(Screen):
         if regenerate and turns and turns[-1]["role"] == "user":
             turns = turns[:-1]
         box = self.query_one("#messages", VerticalScroll)
-        kb = self.kb_choice()
+        # None while Bastion is still starting and nobody chose: the automatic choice, made in the worker
+        # once the bundle is open (the selector only shows its placeholder until then).
+        kb = self.query_one(KnowledgeSelect).current_choice(self.app.bundle, self.app.bundle_settled.is_set())
         if not regenerate:
             history.add_message(self.conversation_id, "user", question, data={"kb": kb})
             await box.mount(MessageView("user", question))
@@ -180,10 +182,12 @@ class ChatScreen(Screen):
         self._run_turn(question, turns, kb)
 
     @work(thread=True, exclusive=True, group="chat")
-    def _run_turn(self, question: str, turns: list[dict], kb: str) -> None:
+    def _run_turn(self, question: str, turns: list[dict], kb: str | None) -> None:
         app = self.app
         try:
-            engine = app.chat_engine()
+            engine = app.chat_engine()  # waits for the bundle and the model when asked while starting
+            if kb is None:
+                kb = app.automatic_kb()
             turn = start_turn(question, settings=app.settings, engine=engine, bundle=app.bundle,
                               history=turns, kb=kb, knowledge=app.knowledge_context())
             self._generation = turn.generation

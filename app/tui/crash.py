@@ -6,7 +6,8 @@ points that console at a buffer (public attributes only, no private overrides),
 writes the buffer to `BASTION_HOME/logs/crash-<time>.log`, prints one line on
 stderr naming the file, and returns the exit status for the CLI to use.
 While the TUI runs, log records go to `BASTION_HOME/logs/bastion.log` instead of
-stderr, where they would scribble over the screen.
+stderr, where they would scribble over the screen, and so does native output: Textual
+draws on its own copy of the terminal (`app.tui.terminal.own_terminal`).
 """
 
 from __future__ import annotations
@@ -31,13 +32,16 @@ def run_app(app: Any, **run_kwargs: Any) -> int:
     """Run `app` (a Textual App); returns 0, or 1 after writing a crash log and saying where it is."""
     from rich.console import Console
 
+    from app.tui.terminal import own_terminal
+
     buffer = io.StringIO()
     app.error_console = Console(file=buffer, width=120, color_system=None, force_terminal=False,
                                 markup=False, highlight=False, soft_wrap=False)
     handler, moved = _log_to_file()
     crash: str | None = None
     try:
-        app.run(**run_kwargs)
+        with own_terminal(logs_dir() / "bastion.log"):
+            app.run(**run_kwargs)
     except Exception:  # raised outside Textual's own handling (e.g. while starting the driver)
         crash = traceback.format_exc()
     finally:

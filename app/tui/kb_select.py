@@ -34,14 +34,26 @@ class KnowledgeSelect(Select[str]):
         self.wanted: str | None = None
         self.auto_value: str = NO_KNOWLEDGE
         self.kb_values: list[str] = [NO_KNOWLEDGE]
+        self.options_bundle = None
+        self.loaded = False
+        """False until the choices are first listed; `options_bundle` is the bundle they were listed for."""
+
+    def current_choice(self, bundle, settled: bool) -> str | None:
+        """The choice a question asked now uses. None = the automatic one, not known yet: the bundle is still
+        opening (`settled` False) or the choices shown were listed before it opened."""
+        if settled and self.loaded and self.options_bundle is bundle:
+            return self.value if isinstance(self.value, str) else NO_KNOWLEDGE
+        return self.wanted
 
     def refresh_options(self, bundle, user_bases: list[str]) -> None:
         opts = kb_options(bundle, user_bases)
+        self.options_bundle = bundle
         self.kb_values = [v for _, v in opts]
         self.set_options(opts)
         value = self.wanted if self.wanted in self.kb_values else self.kb_values[0]
         self.auto_value = value
         self.value = value
+        self.loaded = True
 
     def choose(self, value: str) -> None:
         """Make `value` the explicit choice (applied now if available, else when it appears)."""

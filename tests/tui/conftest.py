@@ -17,10 +17,29 @@ def tui_settings(bundle_path, **engine) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def tui_bundle(request) -> Path:
-    """The starter bundle (`BASTION_TEST_STARTER_BUNDLE` may name one already built, to save the build)."""
+def tui_bundle(request, tmp_path_factory, test_signing_key) -> Path:
+    """The starter bundle (`BASTION_TEST_STARTER_BUNDLE` may name one already built, to save the build).
+
+    A prebuilt bundle was signed by another session's key: it is linked into a temporary folder and
+    signed again with this session's key (the original is not touched), so the tests trust it.
+    """
     prebuilt = os.environ.get("BASTION_TEST_STARTER_BUNDLE")
-    return Path(prebuilt) if prebuilt else request.getfixturevalue("starter_bundle")
+    if not prebuilt:
+        return request.getfixturevalue("starter_bundle")
+    import shutil
+
+    from app.bundle.signing import sign_bundle
+
+    def link(src, dst):
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    dst = tmp_path_factory.mktemp("prebuilt") / "starter"
+    shutil.copytree(prebuilt, dst, copy_function=link)
+    sign_bundle(dst)  # writes a new manifest.sig (atomic replace: the linked original stays as it was)
+    return dst
 
 
 @pytest.fixture
