@@ -168,3 +168,21 @@ async def test_enter_waits_for_the_keys_typed_before_it(bastion_home):
         await pilot.pause(0.3)
         asked = [m.content for c in app.history.list() for m in app.history.messages(c.id) if m.role == "user"]
         assert asked == ["What"]
+
+
+async def test_a_question_asked_while_the_bundle_opens_waits_for_it(bastion_home):
+    """Asked before the bundle is open: not refused with "no model is loaded" but held until the bundle
+    settles, with the automatic knowledge choice (the selector still shows its placeholder)."""
+    app = _app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.2)
+        app.bundle_settled.clear()  # as while `open_bundle` runs
+        await pilot.press(*"hello", "enter")
+        await pilot.pause(0.5)
+        chat = app.chat_screen
+        user = [m for m in app.history.messages(chat.conversation_id) if m.role == "user"]
+        assert [m.content for m in user] == ["hello"] and user[0].data == {"kb": None}
+        assert chat.busy and chat.status.state == "thinking", "the question was refused instead of waiting"
+        app.bundle_settled.set()  # the bundle failed to open: now, and only now, the turn says so
+        await pilot.pause(0.5)
+        assert not chat.busy and chat.status.state == "error"
