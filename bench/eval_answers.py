@@ -33,6 +33,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import statistics
 import sys
 import time
@@ -276,7 +277,7 @@ def cmd_answers(args) -> int:
                "supported_citations": len(ans.citations), "removed": ans.removed_citations,
                "uncited_sentences": ans.unsupported_sentences, "warnings": [c for c, _ in ans.warnings]}
         shown = LoopDetector()  # does the text the reader sees repeat itself?
-        shown.feed(ans.text)
+        shown.feed(re.sub(r"\(?https?://[^\s)]*\)?", "", ans.text))  # two quotes may share a link; that is no loop
         shown.flush()
         row["shown_loops"] = shown.looped
         if ans.hits and not args.no_bare:

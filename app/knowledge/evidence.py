@@ -107,7 +107,7 @@ def content_terms(text: str) -> list[str]:
 
 def numbers(text: str) -> set[str]:
     """Numbers in digits or (up to twelve, and a few round ones) in words."""
-    found = {n.lstrip("0") or "0" for n in _NUMBER.findall(text)}
+    found = {n.lstrip("0") or "0" for n in _NUMBER.findall(re.sub(r"(?<=\d)[, ](?=\d{3}\b)", "", text))}  # 10,000
     return found | {_NUMBER_WORDS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _NUMBER_WORDS and w != "one"}
 
 

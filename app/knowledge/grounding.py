@@ -264,7 +264,8 @@ def extractive(question: str, hits: Sequence, *, max_passages: int = 3, max_char
     for i, hit in enumerate(hits):
         if i not in usable:  # a list of links is no answer
             continue
-        sents = [x for x in _chunk_sentences(sanitize_source(hit.text)[0]) if REMOVED not in x] or [""]
+        src = sanitize_source(hit.text)[0]
+        sents = [x for x in _chunk_sentences(src) if REMOVED not in x] or [""]
         scored = sorted(((len(q & _terms(s)) / (len(q) + 1e-9), j) for j, s in enumerate(sents) if _prose(s)),
                         key=lambda t: (-t[0], t[1]))
         if not scored or (scored[0][0] == 0 and picked):  # an image, a caption, or nothing of the question
@@ -275,6 +276,10 @@ def extractive(question: str, hits: Sequence, *, max_passages: int = 3, max_char
         while len(passage) < 160 and k < len(sents):  # a little context after the best sentence
             passage = f"{passage} {sents[k]}"
             k += 1
+        a = src.find(sents[j])
+        b = src.find(sents[k - 1], max(a, 0))
+        if k - 1 > j and 0 <= a < b and REMOVED not in src[a:b + len(sents[k - 1])]:
+            passage = src[a:b + len(sents[k - 1])]  # the quote as it stands in the source (list numbers kept)
         if len(passage) > max_chars:
             passage = passage[:max_chars].rsplit(" ", 1)[0] + " …"
         picked.append((scored[0][0], i, passage))
