@@ -229,7 +229,8 @@ def cmd_index(args) -> int:
           f" missing: {missing[:10]}", file=sys.stderr)
     if missing:
         return 1
-    cmd = "nice -n 10 .venv/bin/python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]])
+    home = f"BASTION_HOME={os.environ['BASTION_HOME']} " if os.environ.get("BASTION_HOME") else ""
+    cmd = f"{home}nice -n 10 .venv/bin/python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]])
     from datetime import datetime, timezone
 
     marker = CACHE.with_name(CACHE.name + ".READY")
