@@ -126,14 +126,25 @@ class AnalysisScreen(Screen):
     def _analyze(self, code: str, language: str | None, filename: str | None) -> None:
         from app.analysis import analyze_code
 
+        from app.analysis.policy import decide
+
         app = self.app
         use_model = app.settings.analysis.use_model and app.engine is not None
+        why_static = ""
+        if use_model:  # the same per-bundle decision as `bastion analyze`: the model runs only on measured evidence
+            bundle = app.bundle
+            policy = decide(bundle.manifest.metrics if bundle is not None else {},
+                            bundle_name=f"bundle '{bundle.manifest.name}'" if bundle is not None else "the remote engine")
+            use_model, why_static = policy.use_model, ("" if policy.use_model else policy.reason)
         try:
             report = analyze_code(code, language=language, filename=filename,
                                   engine=app.chat_engine() if use_model else None, use_model=use_model)
         except BastionError as exc:
             self.post_message(self.Done(error=str(exc)))
             return
+        if why_static:
+            report.notes.append(why_static)
+            self.app.call_from_thread(self.notify, why_static, title="Static analysis only", timeout=8)
         self.post_message(self.Done(report))
 
     async def on_analysis_screen_done(self, msg: Done) -> None:

@@ -37,10 +37,15 @@ async def test_analyze_open_file_cards_fix_save_and_history(make_tui, waiter, tm
         path_input.value = str(src)
         await pilot.click("#open")
         await waiter(pilot, lambda: screen.query_one(CodeView).text == VULNERABLE)
+        app.settings.analysis.use_model = True  # the user's default; the bundle's measured evidence decides
         await pilot.press("ctrl+g")
         await waiter(pilot, lambda: screen.report is not None and not screen.busy, timeout=300)
         cards = list(screen.query(RiskCard))
         assert cards, screen.report.notes
+        # The starter records no held-out analysis eval: like `bastion analyze`, the screen runs static only and says why.
+        assert app.engine is not None and app.bundle is not None
+        assert any("static analysis only" in n for n in screen.report.notes), screen.report.notes
+        assert all(not f.model_verdict for f in screen.report.findings)
         top = cards[0]
         assert top.finding.label in ("high", "critical")
         assert top.finding.risk.cwe_id == "CWE-89"
