@@ -3,15 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Callable
-
-if TYPE_CHECKING:
-    import typer
-
-
-def run_cli(cli: typer.Typer) -> None:
-    """Run a Typer app inside the error boundary (`run_guarded`)."""
-    run_guarded(cli)
+from typing import Callable
 
 
 def run_guarded(main: Callable[[], object]) -> None:

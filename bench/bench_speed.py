@@ -328,7 +328,7 @@ def bench_startup(args) -> dict:
     """
     exe = Path(sys.executable).with_name("bastion")
     old = ("import sys; sys.argv = ['bastion', '--help']; from app.cli.commands import cli; "
-           "cli.rich_markup_mode = 'rich'; from app.entrypoint import run_cli; run_cli(cli)")
+           "cli.rich_markup_mode = 'rich'; from app.entrypoint import run_guarded; run_guarded(cli)")
     cmds = {"python -c pass": [sys.executable, "-c", "pass"], "bastion --help": [str(exe), "--help"],
             "bastion ask --help": [str(exe), "ask", "--help"], "typer rich root help (old)": [sys.executable, "-c", old]}
     runs: dict[str, list[float]] = {k: [] for k in cmds}

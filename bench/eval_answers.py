@@ -30,7 +30,6 @@ median time comparison and to count how often the bare model loops.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import re
@@ -49,7 +48,10 @@ CACHE = Path(os.environ.get("BASTION_BENCH_CACHE", "/work/cache/wstg-index"))
 
 
 def split_of(qid: str) -> str:
-    return "test" if int(hashlib.sha1(qid.encode("utf-8")).hexdigest(), 16) % 2 else "tune"
+    """sha1(id) odd -> test: the one rule, shared with the builder's held-out eval."""
+    from builder.eval_questions import split_of as rule
+
+    return rule(qid)
 
 
 def load_questions(split: str) -> list[dict]:

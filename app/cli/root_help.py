@@ -66,7 +66,7 @@ def render_with_typer() -> str:
     import subprocess
 
     code = ("import sys; sys.argv = ['bastion', '--help']; from app.cli.commands import cli; "
-            "from app.entrypoint import run_cli; run_cli(cli)")
+            "from app.entrypoint import run_guarded; run_guarded(cli)")
     env = dict(os.environ, COLUMNS="80")
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
 

@@ -75,9 +75,9 @@ _build_cmd.register(cli)
 
 def run() -> None:
     # The one error boundary both console scripts share (a copy had drifted in here; see app/entrypoint.py).
-    from app.entrypoint import run_cli
+    from app.entrypoint import run_guarded
 
-    run_cli(cli)
+    run_guarded(cli)
 
 
 if __name__ == "__main__":
