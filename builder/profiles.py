@@ -74,6 +74,9 @@ class DataConfig(_Strict):
     """Share of grounded examples shown only distractors, whose target declines."""
     sources_per_example: int = Field(3, ge=1, le=10)
     max_grounded: int = Field(2000, ge=0)
+    review_weight: int = Field(1, ge=1, le=20)
+    """Times each app-format code review appears in the train split (val keeps one copy): reviews are few beside
+    grounded and chat examples, and their JSON shape is learned only if the model sees it often enough."""
 
 
 class EvalConfig(_Strict):

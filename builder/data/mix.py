@@ -48,3 +48,14 @@ def mix(security: list[Example], general: list[Example], *, ratio: float, seed: 
     out = sorted(security + used, key=lambda e: _key(e, seed + 1))
     achieved = len(used) / len(security) if security else float("inf") if used else 0.0
     return out, MixReport(ratio, len(security), len(general), len(used), round(achieved, 3), len(general) < want)
+
+
+def repeat_task(examples: list[Example], task: str, weight: int, *, seed: int) -> tuple[list[Example], int]:
+    """Each `task` example `weight` times (copies spread through the list, not side by side); copies added.
+
+    Unchanged when weight is 1. Used on the train split only, so validation figures count each record once."""
+    if weight <= 1 or not any(e.task == task for e in examples):
+        return examples, 0
+    copies = [(e, i) for e in examples for i in range(weight if e.task == task else 1)]
+    order = sorted(copies, key=lambda c: hashlib.sha256(f"{seed}\0{c[1]}\0{c[0].flat_text()}".encode()).hexdigest())
+    return [e for e, _ in order], len(copies) - len(examples)

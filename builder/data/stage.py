@@ -213,6 +213,7 @@ def run_data(run: RunDir, profile: Profile, *, inputs: Sequence[str] | None = No
         parts[dom] = mix.split([e for e in sft if e.domain == dom], val_fraction=dc.val_fraction, seed=seed)
     train, rep = mix.mix(parts["security"][0], parts["general"][0], ratio=dc.mix_ratio, seed=seed)
     val, vrep = mix.mix(parts["security"][1], parts["general"][1], ratio=dc.mix_ratio, seed=seed)
+    train, review_copies = mix.repeat_task(train, "code_analysis", dc.review_weight, seed=seed)
     if not train:
         raise BastionError("no usable instruction/conversation records left after validation and cleaning",
                            hint=f"{len(issues)} bad record(s) were skipped; see data_report.json or rerun with --strict")
@@ -246,6 +247,8 @@ def run_data(run: RunDir, profile: Profile, *, inputs: Sequence[str] | None = No
         "val": len(val),
         "corpus": len(corpus),
         "mix": vars(rep) | {"message": rep.message()},
+        "review_weight": dc.review_weight,
+        "review_copies_added": review_copies,
         "val_mix": vars(vrep),
         "per_domain": dict(Counter(e.domain for e in final)),
         "per_format": dict(Counter(e.format for e in final + corpus)),

@@ -161,3 +161,28 @@ def test_triplets_are_left_for_the_embedder_stage(tmp_path, profile):
                    inputs=[str(SAMPLE_DIR / "security"), str(trip)], strict=True)
     rep = json.loads((res.dir / "data_report.json").read_text())
     assert rep["triplets_left_for_embed_stage"] == 1 and rep["bad_records"] == 0
+
+
+def test_review_weight_repeats_reviews_in_train_only(tmp_path, profile):
+    """review_weight 3: every app-format review three times in train, once in val; copies spread out."""
+    from builder.data.mix import repeat_task
+
+    def run(weight):
+        prof = profile.model_copy(update={"data": profile.data.model_copy(update={"review_weight": weight,
+                                                                                      "grounded": False})})
+        res = run_data(RunDir(tmp_path / f"run{weight}", profile=prof.name), prof, inputs=[str(SAMPLE_DIR)])
+        train, val = _lines(res.dir / "train.jsonl"), _lines(res.dir / "val.jsonl")
+        report = json.loads((res.dir / "data_report.json").read_text())
+        return train, val, report
+
+    train1, val1, rep1 = run(1)
+    train3, val3, rep3 = run(3)
+    reviews1 = [json.dumps(r["messages"]) for r in train1 if r["task"] == "code_analysis"]
+    reviews3 = [json.dumps(r["messages"]) for r in train3 if r["task"] == "code_analysis"]
+    assert reviews1 and sorted(reviews3) == sorted(reviews1 * 3)
+    assert [r for r in train3 if r["task"] != "code_analysis"] != [] and val3 == val1
+    assert rep1["review_copies_added"] == 0 and rep3["review_copies_added"] == 2 * len(reviews1)
+    positions = [i for i, r in enumerate(train3) if r["task"] == "code_analysis"]
+    assert any(b - a > 1 for a, b in zip(positions, positions[1:]))  # not all side by side
+    same, added = repeat_task(train1, "code_analysis", 1, seed=1)
+    assert same is train1 and added == 0
