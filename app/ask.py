@@ -17,7 +17,7 @@ from typing import Callable
 
 from app.chat import build_messages
 from app.errors import BundleError
-from app.prompts import load_prompts
+from app.prompts import context_tokens_for, load_prompts
 from app.runtime import make_embedder, make_engine, open_bundle
 from app.settings import Settings
 
@@ -54,7 +54,8 @@ def run_ask(
             from app.knowledge import answer
 
             gen = answer(question, engine=engine, retriever=retriever, system=prompts.chat_system,
-                         max_tokens=max_tokens, k=settings.retrieval.k)
+                         max_tokens=max_tokens, k=settings.retrieval.k,
+                         context_tokens=context_tokens_for(prompts, settings))
         for piece in gen:
             if on_piece:
                 on_piece(piece)

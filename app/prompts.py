@@ -6,6 +6,8 @@ prompts.toml:
     system = "..."
     [analysis]
     system = "..."
+    [retrieval]
+    context_tokens = 480  # sources cut to this many tokens around the question's terms (0: whole chunks)
     [sampling]            # the chat model's sampling preset (llama.cpp knobs)
     temperature = 0.2
     top_k = 40
@@ -16,7 +18,8 @@ prompts.toml:
     frequency_penalty = 0.0
 
 Settings (`[engine.sampling]`, or an explicitly set `engine.temperature`) override the
-bundle's preset knob by knob: `sampling_for(prompts, settings)`.
+bundle's preset knob by knob: `sampling_for(prompts, settings)`; `retrieval.context_tokens`
+overrides the bundle's context budget: `context_tokens_for(prompts, settings)`.
 
 The RAG prompt format (numbered <source> blocks, [n] citations) lives in
 `app.knowledge.prompt_format`.
@@ -52,6 +55,10 @@ SAMPLING_PRESETS: dict[str, dict[str, float | int]] = {
 }
 """Sampling presets the builder writes into a bundle's prompts.toml ("small" for the starter)."""
 
+CONTEXT_PRESETS: dict[str, int] = {"default": 0, "small": 480}
+"""Source token budget per preset (`app.knowledge.lean`): a 135M model reads five whole chunks slowly and
+follows them badly; a capable model gets whole chunks."""
+
 _SAMPLING_KEYS = ("temperature", "top_k", "top_p", "min_p", "repeat_penalty", "presence_penalty", "frequency_penalty")
 
 
@@ -61,6 +68,8 @@ class Prompts:
     analysis_system: str = ANALYSIS_SYSTEM
     sampling: tuple[tuple[str, float], ...] = ()
     """The bundle's sampling preset as (knob, value) pairs (empty: llama.cpp defaults + settings)."""
+    context_tokens: int = 0
+    """The bundle's budget for source text in a RAG prompt (0: whole chunks)."""
 
 
 def load_prompts(path: Path | None) -> Prompts:
@@ -76,7 +85,12 @@ def load_prompts(path: Path | None) -> Prompts:
             k not in _SAMPLING_KEYS or isinstance(v, bool) or not isinstance(v, (int, float)) for k, v in sampling.items()):
         raise BundleError(f"{path}: [sampling] takes numbers for {', '.join(_SAMPLING_KEYS)}",
                           hint="fix the bundle's prompts.toml or rebuild")
+    budget = data.get("retrieval", {}).get("context_tokens", 0) if isinstance(data.get("retrieval", {}), dict) else None
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
+        raise BundleError(f"{path}: [retrieval] context_tokens must be a whole number ≥ 0 (got {budget!r})",
+                          hint="fix the bundle's prompts.toml or rebuild")
     return Prompts(
+        context_tokens=budget,
         chat_system=data.get("chat", {}).get("system", CHAT_SYSTEM),
         analysis_system=data.get("analysis", {}).get("system", ANALYSIS_SYSTEM),
         sampling=tuple((k, float(v) if k != "top_k" else int(v)) for k, v in sampling.items()),
@@ -97,9 +111,16 @@ def sampling_for(prompts: Prompts, settings=None):
     return preset.merged(override.model_dump() if override is not None else None)
 
 
+def context_tokens_for(prompts: Prompts, settings=None) -> int:
+    """The source token budget: `retrieval.context_tokens` when set, else the bundle's."""
+    own = getattr(getattr(settings, "retrieval", None), "context_tokens", None)
+    return prompts.context_tokens if own is None else own
+
+
 def default_prompts_toml(preset: str = "default") -> str:
-    """prompts.toml for a new bundle: the default prompts and the named sampling preset."""
+    """prompts.toml for a new bundle: the default prompts, the named sampling preset and context budget."""
     import tomli_w
 
     return tomli_w.dumps({"chat": {"system": CHAT_SYSTEM}, "analysis": {"system": ANALYSIS_SYSTEM},
+                          "retrieval": {"context_tokens": CONTEXT_PRESETS[preset]},
                           "sampling": dict(SAMPLING_PRESETS[preset])})

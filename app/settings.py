@@ -139,6 +139,9 @@ class RetrievalSettings(_Section):
     """A remote Chroma server (http://host:port) instead of the local index, for team mode."""
     max_file_mb: float | None = Field(None, gt=0)
     """Ingest skips files larger than this many MB (empty: 10 MB for text, 100 MB for PDF)."""
+    context_tokens: int | None = Field(None, ge=0)
+    """Token budget for the sources put in front of the model, each cut to what matches the question
+    (empty: the bundle's prompts.toml [retrieval] context_tokens; 0: whole chunks)."""
 
 
 class AnalysisSettings(_Section):

@@ -199,6 +199,16 @@ def _rag_messages(question: str, notes: list[Path], *, history: list[dict] | Non
     return build_rag_messages(question, _note_hits(notes), system=BENCH_SYSTEM, history=history)
 
 
+def _lean(question: str, hits: list[_NoteHit], budget: int, eng) -> list:
+    """The notes as retrieval hits, cut to `budget` tokens around the question as `bastion ask` cuts them."""
+    from app.knowledge.lean import lean_hits
+    from app.knowledge.retrieval import Hit
+
+    as_hits = [Hit(id=h.where, text=h.text, source=h.where.split(" ")[0], heading="", start_line=5, end_line=30,
+                   score=1.0) for h in hits]
+    return lean_hits(question, as_hits, budget_tokens=budget, count_tokens=eng.count_tokens)
+
+
 def _engine(model: Path, n_ctx: int, **cfg):
     from app.llm.engine import EngineConfig, LlamaEngine
 
@@ -236,7 +246,8 @@ def bench_cache(args) -> dict:
     n_prompt = None
     tmp = Path(tempfile.mkdtemp(prefix="bench-kv-"))
     keys = [] if args.only == "session" else ["uncached_q1", "repeat_ask_disk"]
-    keys += [] if args.only == "repeat" else ["uncached_q2", "session_q2", "uncached_q2_kept_sources", "session_q2_kept_sources"]
+    keys += [] if args.only == "repeat" else ["uncached_q2", "session_q2", "uncached_q2_kept_sources", "session_q2_kept_sources",
+                                              "uncached_q2_lean", "session_q2_lean"]
     rows: dict[str, list[float]] = {k: [] for k in keys}
     loads, prompt_tokens = [], {}
     session, _ = _engine(model, args.n_ctx, prompt_cache=make_prompt_cache("ram", fingerprint="bench", n_ctx=args.n_ctx))
@@ -257,16 +268,19 @@ def bench_cache(args) -> dict:
         if args.only == "repeat":
             continue
         # (b) a session: q1 answered, then q2 with q1 and its answer as history (as the TUI and serve keep it).
-        for layout in ("", "_kept_sources"):
-            hits1 = _note_hits(notes[:5])
+        for layout in ("", "_kept_sources", "_lean"):
+            hits1, hits2 = _note_hits(notes[:5]), _note_hits(notes[5:10])
+            if layout == "_lean":  # the app with a bundle source budget: each turn's sources cut (app.knowledge.lean)
+                hits1 = _lean(QUESTIONS[0], hits1, args.context_tokens, session)
+                hits2 = _lean(QUESTIONS[1], hits2, args.context_tokens, session)
             m1 = build_rag_messages(QUESTIONS[0], hits1, system=BENCH_SYSTEM)
             session.load().reset()
             session.load().set_cache(make_prompt_cache("ram", fingerprint="bench", n_ctx=args.n_ctx))  # no q2 from an earlier round
             _, answer1, _ = _ttft(session, m1, max_tokens=48)
             a1 = a1 or answer1
-            asked = user_turn(format_sources(hits1)[0], QUESTIONS[0]) if layout else QUESTIONS[0]
+            asked = user_turn(format_sources(hits1)[0], QUESTIONS[0]) if layout == "_kept_sources" else QUESTIONS[0]
             history = [{"role": "user", "content": asked}, {"role": "assistant", "content": answer1}]
-            q2 = build_rag_messages(QUESTIONS[1], _note_hits(notes[5:10]), system=BENCH_SYSTEM, history=history)
+            q2 = build_rag_messages(QUESTIONS[1], hits2, system=BENCH_SYSTEM, history=history)
             t, _, prompt_tokens["q2" + layout] = _ttft(session, q2)
             rows["session_q2" + layout].append(t)
             rows["uncached_q2" + layout].append(_ttft(plain, q2, reset=True)[0])
@@ -285,6 +299,10 @@ def bench_cache(args) -> dict:
         ratios["kept sources: session_q2/uncached_q2 (its own, longer, full prompt)"] = round(
             med["session_q2_kept_sources"] / med["uncached_q2_kept_sources"], 3)
         ratios["kept sources: session_q2/app layout session_q2"] = round(med["session_q2_kept_sources"] / med["session_q2"], 3)
+        ratios[f"lean {args.context_tokens}: session_q2/uncached_q2 (the full prompt)"] = round(
+            med["session_q2_lean"] / med["uncached_q2"], 3)
+        ratios[f"lean {args.context_tokens}: uncached_q2/uncached_q2 (cut alone)"] = round(
+            med["uncached_q2_lean"] / med["uncached_q2"], 3)
     return {"model": str(model), "prompt_tokens_q1": n_prompt, "prompt_tokens_q2": prompt_tokens, "rounds": args.rounds,
             "load_avg_1min": round(os.getloadavg()[0], 2), "ttft_median_s": med, "ttft_all_s": rows,
             "model_load_median_s": round(_median(loads), 2) if loads else None, "ratios": ratios,
@@ -426,6 +444,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--rounds", type=int, default=2)
         p.add_argument("--n-ctx", type=int, default=4096)
     c.add_argument("--only", choices=("repeat", "session"), default=None, help="time only (a) or only (b)")
+    c.add_argument("--context-tokens", type=int, default=480, help="source budget of the lean layout (the starter's)")
     lk.add_argument("--draft", type=int, default=10, help="tokens drafted per step")
     lk.add_argument("--max-tokens", type=int, default=160)
     su = sub.add_parser("startup", help="`bastion --help` (and `ask --help`, the old Rich help) median wall time vs a bare interpreter start")

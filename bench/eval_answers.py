@@ -245,6 +245,36 @@ def cmd_index(args) -> int:
     return 0
 
 
+def _answers_report(rows: list[dict], args) -> dict:
+    answerable = [r for r in rows if not r["off_topic"]]
+    off = [r for r in rows if r["off_topic"]]
+    ok = [r for r in answerable if r["supported_citations"] >= 1]
+    gen = [r for r in answerable if not r["refused"]]
+    return {
+        "answerable": len(answerable),
+        "with_supported_citation": len(ok), "share_with_supported_citation": round(len(ok) / max(len(answerable), 1), 3),
+        "generated_not_extractive": sum(1 for r in ok if not r["extractive"]),
+        "extractive": sum(1 for r in answerable if r["extractive"]),
+        "model_citations_removed": sum(r["removed"] for r in rows),
+        "answers_with_uncited_sentences": sum(1 for r in answerable if r["uncited_sentences"]),
+        "fully_cited": sum(1 for r in ok if not r["uncited_sentences"]),
+        "share_fully_cited": round(sum(1 for r in ok if not r["uncited_sentences"]) / max(len(answerable), 1), 3),
+        "loop_stopped": sum(1 for r in rows if r["finish"] == "loop"),
+        "looping_shown_answers": sum(1 for r in rows if r["shown_loops"]),
+        "truncated": sum(1 for r in rows if r["finish"] == "length"),
+        "bare_looping": sum(1 for r in gen if r.get("bare_loops")),
+        "bare_truncated": sum(1 for r in gen if r.get("bare_finish") == "length"),
+        "off_topic": len(off), "off_topic_refused": sum(r["refused"] for r in off),
+        "refused_answerable": sum(1 for r in answerable if r["refused"]),
+        "median_s": round(statistics.median([r["seconds"] for r in gen]), 2) if gen else None,
+        "median_bare_s": round(statistics.median([r["bare_seconds"] for r in gen]), 2) if gen and not args.no_bare else None,
+        "cites_answering_file": sum(1 for r in answerable if r["cites_answering_file"]),
+        "median_prompt_tokens": statistics.median([r["prompt_tokens"] for r in gen]) if gen else None,
+        "median_ttft_s": round(statistics.median([r["ttft_s"] for r in gen if r["ttft_s"] is not None] or [0]), 2) if gen else None,
+        "rows": rows,
+    }
+
+
 def cmd_answers(args) -> int:
     from app.knowledge import Retriever, answer
     from app.knowledge.prompt_format import build_rag_messages
@@ -268,74 +298,69 @@ def cmd_answers(args) -> int:
     retriever = Retriever([kb], embedder=emb)
     questions = [q for q in load_questions(args.split) if not q["files"] or set(q["files"]) & have][: args.limit or None]
     llm = engine.load()
+    prompts = load_prompts(bundle.prompts_path)
+    budgets = [int(x) for x in args.context_tokens.split(",")] if args.context_tokens else [prompts.context_tokens]
     rows = []
+    runs: dict[int, list[dict]] = {b: [] for b in budgets}
     cites_out = open(args.citations, "w", encoding="utf-8") if args.citations else None
     for q in questions:
-        t0 = time.perf_counter()
-        ans = answer(q["question"], engine=engine, retriever=retriever, system=system, max_tokens=args.max_tokens)
-        ans.result()
-        secs = time.perf_counter() - t0
-        row = {"id": q["id"], "lang": q["lang"], "off_topic": bool(q.get("off_topic")), "seconds": round(secs, 2),
-               "refused": not ans.hits, "finish": ans.finish_reason, "extractive": ans.extractive,
-               "supported_citations": len(ans.citations), "removed": ans.removed_citations,
-               "uncited_sentences": ans.unsupported_sentences, "warnings": [c for c, _ in ans.warnings]}
-        shown = LoopDetector()  # does the text the reader sees repeat itself?
-        shown.feed(re.sub(r"\(?https?://[^\s)]*\)?", "", ans.text))  # two quotes may share a link; that is no loop
-        shown.flush()
-        row["shown_loops"] = shown.looped
-        if ans.hits and not args.no_bare:
-            msgs = build_rag_messages(q["question"], ans.hits, system=system)
-            bare_s, bare_text, bare_finish = _bare_call(llm, msgs, args.max_tokens)
-            det = LoopDetector()
-            det.feed(bare_text)
-            det.flush()
-            row.update(bare_seconds=round(bare_s, 2), bare_finish=bare_finish, bare_loops=det.looped)
-        rows.append(row)
-        if cites_out is not None:  # every citation with its sentence(s) and the cited chunk, for a hand check
-            for c in ans.citations:
-                cites_out.write(json.dumps({
-                    "id": q["id"], "question": q["question"], "extractive": ans.extractive, "n": c.n,
-                    "source": c.hit.source, "heading": c.hit.heading, "sentences": c.sentences, "spans": c.spans,
-                    "chunk": c.hit.text}, ensure_ascii=False) + "\n")
-            cites_out.flush()
-        if args.show:
-            print(f"--- {q['id']} ({secs:.1f}s, {row['finish']}, {row['warnings']})\nQ: {q['question']}\nRAW: {ans.raw_text.strip()[:600]}\n"
-                  f"FINAL: {ans.text.strip()[:800]}")
-            for c in ans.citations:
-                print(f"   [{c.n}] {Path(c.hit.source).name} :: {c.spans[0][:160] if c.spans else ''!r}")
-                for s in c.sentences[:2]:
-                    print(f"        <- {s[:160]!r}")
+        for budget in budgets:  # interleaved per question: each budget sees the same machine load
+            rows = runs[budget]
+            t0 = time.perf_counter()
+            ans = answer(q["question"], engine=engine, retriever=retriever, system=system, max_tokens=args.max_tokens,
+                         context_tokens=budget)
+            ans.result()
+            secs = time.perf_counter() - t0
+            row = {"id": q["id"], "lang": q["lang"], "off_topic": bool(q.get("off_topic")), "seconds": round(secs, 2),
+                   "refused": not ans.hits, "finish": ans.finish_reason, "extractive": ans.extractive,
+                   "supported_citations": len(ans.citations), "removed": ans.removed_citations,
+                   "uncited_sentences": ans.unsupported_sentences, "warnings": [c for c, _ in ans.warnings],
+                   "prompt_tokens": ans.stats.prompt_tokens, "ttft_s": ans.stats.ttft_s,
+                   "cites_answering_file": any(Path(c.hit.source).as_posix() in set(q["files"]) or
+                                               Path(c.hit.source).name in {Path(f).name for f in q["files"]}
+                                               for c in ans.citations)}
+            shown = LoopDetector()  # does the text the reader sees repeat itself?
+            shown.feed(re.sub(r"\(?https?://[^\s)]*\)?", "", ans.text))  # two quotes may share a link; that is no loop
+            shown.flush()
+            row["shown_loops"] = shown.looped
+            if ans.hits and not args.no_bare:
+                msgs = build_rag_messages(q["question"], ans.hits, system=system)
+                bare_s, bare_text, bare_finish = _bare_call(llm, msgs, args.max_tokens)
+                det = LoopDetector()
+                det.feed(bare_text)
+                det.flush()
+                row.update(bare_seconds=round(bare_s, 2), bare_finish=bare_finish, bare_loops=det.looped)
+            rows.append(row)
+            if cites_out is not None:  # every citation with its sentence(s) and the cited chunk, for a hand check
+                for c in ans.citations:
+                    cites_out.write(json.dumps({
+                        "id": q["id"], "question": q["question"], "extractive": ans.extractive, "n": c.n,
+                        "source": c.hit.source, "heading": c.hit.heading, "sentences": c.sentences, "spans": c.spans,
+                        "chunk": c.hit.text}, ensure_ascii=False) + "\n")
+                cites_out.flush()
+            if args.show:
+                print(f"--- {q['id']} budget {budget} ({secs:.1f}s, {row['finish']}, {row['warnings']})\nQ: {q['question']}\nRAW: {ans.raw_text.strip()[:600]}\n"
+                      f"FINAL: {ans.text.strip()[:800]}")
+                for c in ans.citations:
+                    print(f"   [{c.n}] {Path(c.hit.source).name} :: {c.spans[0][:160] if c.spans else ''!r}")
+                    for s in c.sentences[:2]:
+                        print(f"        <- {s[:160]!r}")
     retriever.close()
     if cites_out is not None:
         cites_out.close()
-    answerable = [r for r in rows if not r["off_topic"]]
-    off = [r for r in rows if r["off_topic"]]
-    ok = [r for r in answerable if r["supported_citations"] >= 1]
-    gen = [r for r in answerable if not r["refused"]]
-    report = {
-        "model": engine.name, "split": args.split, "answerable": len(answerable),
-        "with_supported_citation": len(ok), "share_with_supported_citation": round(len(ok) / max(len(answerable), 1), 3),
-        "generated_not_extractive": sum(1 for r in ok if not r["extractive"]),
-        "extractive": sum(1 for r in answerable if r["extractive"]),
-        "model_citations_removed": sum(r["removed"] for r in rows),
-        "answers_with_uncited_sentences": sum(1 for r in answerable if r["uncited_sentences"]),
-        "fully_cited": sum(1 for r in ok if not r["uncited_sentences"]),
-        "share_fully_cited": round(sum(1 for r in ok if not r["uncited_sentences"]) / max(len(answerable), 1), 3),
-        "loop_stopped": sum(1 for r in rows if r["finish"] == "loop"),
-        "looping_shown_answers": sum(1 for r in rows if r["shown_loops"]),
-        "truncated": sum(1 for r in rows if r["finish"] == "length"),
-        "bare_looping": sum(1 for r in gen if r.get("bare_loops")),
-        "bare_truncated": sum(1 for r in gen if r.get("bare_finish") == "length"),
-        "off_topic": len(off), "off_topic_refused": sum(r["refused"] for r in off),
-        "refused_answerable": sum(1 for r in answerable if r["refused"]),
-        "median_s": round(statistics.median([r["seconds"] for r in gen]), 2) if gen else None,
-        "median_bare_s": round(statistics.median([r["bare_seconds"] for r in gen]), 2) if gen and not args.no_bare else None,
-        "rows": rows,
-    }
+    per = {str(b): _answers_report(r, args) for b, r in runs.items()}
+    report = {"model": engine.name, "split": args.split, "context_tokens": per}
+    if len(budgets) > 1:  # same-run ratios against the first budget (the baseline)
+        base = per[str(budgets[0])]
+        for b in budgets[1:]:
+            p = per[str(b)]
+            report[f"ratio_median_s_{b}_vs_{budgets[0]}"] = round(p["median_s"] / base["median_s"], 3) if base["median_s"] and p["median_s"] else None
+            report[f"ratio_prompt_tokens_{b}_vs_{budgets[0]}"] = round(p["median_prompt_tokens"] / base["median_prompt_tokens"], 3) if base["median_prompt_tokens"] and p["median_prompt_tokens"] else None
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
-        print(json.dumps({k: v for k, v in report.items() if k != "rows"}, indent=2))
+        print(json.dumps({k: ({b: {x: y for x, y in v2.items() if x != "rows"} for b, v2 in v.items()} if k == "context_tokens" else v)
+                          for k, v in report.items()}, indent=2))
     return 0
 
 
@@ -352,6 +377,8 @@ def main() -> int:
     ap.add_argument("--no-bare", action="store_true", help="answers: skip the bare llama-cpp-python comparison call.")
     ap.add_argument("--citations", type=Path, default=None, help="answers: write every citation (sentence, span, "
                     "chunk) as JSON lines here, for a hand check of citation precision.")
+    ap.add_argument("--context-tokens", default=None, help="answers: source budgets to compare, e.g. 0,480 (0: whole "
+                    "chunks; default: the bundle's prompts.toml); asked interleaved per question, ratios vs the first.")
     ap.add_argument("--no-sync", action="store_true", help="Use the cached index as it is (skip the ingest check).")
     args = ap.parse_args()
     return {"index": cmd_index, "retrieval": cmd_retrieval, "answers": cmd_answers}[args.what](args)

@@ -103,6 +103,10 @@ class ModelEval(BaseModel):
     model: str
     grounded: dict[str, dict] = Field(default_factory=dict)
     analysis: dict = Field(default_factory=dict)
+    heldout_loss: float | None = None
+    """Mean loss (nats/token) on the held-out app-format answers (builder.chat_eval): a broken model that
+    cites nothing and writes no JSON can tie a weak base on every rate, never on this."""
+    heldout_tokens: int | None = None
 
 
 class AppEval(StageReport):
@@ -167,7 +171,7 @@ def _score_answer(sc: GroundedScores, qid: str, want: list[str], cited: list, te
     sc.answers.append(row)
 
 
-def grounded_scores(engine, retriever, items: Sequence[dict], *, max_tokens: int,
+def grounded_scores(engine, retriever, items: Sequence[dict], *, max_tokens: int, context_tokens: int = 0,
                     progress: Progress = lambda m: None) -> dict[str, GroundedScores]:
     """Ask each held-out question once through `app.knowledge.answer.answer` (what `bastion ask` runs) and score
     citations against the truth, two ways: mode `app`, the sources the shown (grounded) answer cites; mode
@@ -175,7 +179,8 @@ def grounded_scores(engine, retriever, items: Sequence[dict], *, max_tokens: int
     decoding is greedy, so one generation serves both).
 
     An item is {"question", "source" (one document) or "sources" (any of them answers), "id"?}; an item with
-    no source is off-corpus (should be declined), like the built-in OFF_CORPUS questions asked after them."""
+    no source is off-corpus (should be declined), like the built-in OFF_CORPUS questions asked after them.
+    `context_tokens` is the bundle's source budget (prompts.toml [retrieval]), as `bastion ask` applies it."""
     from app.knowledge.answer import answer
     from app.knowledge.prompt_format import cited_numbers
     from app.prompts import CHAT_SYSTEM
@@ -185,7 +190,8 @@ def grounded_scores(engine, retriever, items: Sequence[dict], *, max_tokens: int
     questions = [(it.get("id", f"q{i}"), it["question"], list(it.get("sources") or ([it["source"]] if it.get("source") else [])))
                  for i, it in enumerate(items)] + [(f"off{i}", q, []) for i, q in enumerate(OFF_CORPUS)]
     for i, (qid, q, want) in enumerate(questions, 1):
-        ans = answer(q, engine=engine, retriever=retriever, system=CHAT_SYSTEM, max_tokens=max_tokens, ground=True)
+        ans = answer(q, engine=engine, retriever=retriever, system=CHAT_SYSTEM, max_tokens=max_tokens, ground=True,
+                     context_tokens=context_tokens)
         text = ans.result()
         raw = getattr(ans, "raw_text", "") or ""
         hits = list(getattr(ans, "hits", []) or [])
@@ -249,6 +255,11 @@ def analysis_scores(engine, files: list[tuple[Path, dict]], *, progress: Progres
     return sc
 
 
+LOSS_TOLERANCE = 0.1
+"""Nats/token a tuned model's held-out loss may exceed its base's (quantisation alone moves it ~0.02)."""
+MIN_LOSS_TOKENS = 32
+
+
 def worse(base: float | None, tuned: float | None, n: int | None) -> bool:
     """Whether `tuned` is below `base` by more than sampling noise on `n` items (at least TOLERANCE)."""
     if base is None or tuned is None or not n or n < MIN_GATE_ITEMS:
@@ -268,6 +279,9 @@ def decide(ev: AppEval) -> AppEval:
                    ta.get("schema_checked")),
                   ("hybrid analysis F1", (ba.get("hybrid") or {}).get("f1"), (ta.get("hybrid") or {}).get("f1"), ta.get("files"))]
         reasons = [f"{what}: tuned {t:.2f} < base {b:.2f} on {n} items" for what, b, t, n in checks if worse(b, t, n)]
+        bl, tl, tok = ev.base.heldout_loss, ev.tuned.heldout_loss, ev.tuned.heldout_tokens or 0
+        if bl is not None and tl is not None and tok >= MIN_LOSS_TOKENS and (tl != tl or tl - bl > LOSS_TOLERANCE):
+            reasons.append(f"loss on held-out app-format answers: tuned {tl:.2f} > base {bl:.2f} nats/token on {tok} tokens")
     ev.gate_reasons, ev.gate_passed = reasons, not reasons
     evidence = ev.analysis_evidence()
     if evidence is None:
@@ -282,7 +296,7 @@ def decide(ev: AppEval) -> AppEval:
 
 def evaluate_model(gguf: Path, *, label: str, n_ctx: int, stop: Sequence[str], index_dir: Path, embedder_gguf: Path,
                    embed_max_tokens: int, grounded_items: Sequence[dict], files: list[tuple[Path, dict]],
-                   max_tokens: int, progress: Progress) -> ModelEval:
+                   max_tokens: int, progress: Progress, context_tokens: int = 0) -> ModelEval:
     """One GGUF chat model through `bastion ask`'s and `bastion analyze`'s library calls."""
     import os
 
@@ -300,7 +314,7 @@ def evaluate_model(gguf: Path, *, label: str, n_ctx: int, stop: Sequence[str], i
     kb = KnowledgeBase(index_dir, name=BUNDLE_COLLECTION, fingerprint=fp, create=False)
     try:
         retriever = Retriever([kb], embedder=emb)
-        scores = grounded_scores(engine, retriever, grounded_items, max_tokens=max_tokens,
+        scores = grounded_scores(engine, retriever, grounded_items, max_tokens=max_tokens, context_tokens=context_tokens,
                                  progress=lambda m: progress(f"{m} ({label})"))
         out.grounded = {mode: sc.figures() for mode, sc in scores.items()}
     finally:
@@ -340,7 +354,7 @@ def question_items(questions: Sequence, indexed: Sequence[str]) -> tuple[list[di
 def run_app_eval(*, tuned: Path, base: Path | None, n_ctx: int, stop: Sequence[str], index_dir: Path,
                  embedder_gguf: Path, embed_max_tokens: int, val_records: Sequence[dict], max_items: int,
                  max_tokens: int, chat: dict | None = None, questions: Sequence | None = None,
-                 progress: Progress = lambda m: None) -> AppEval:
+                 context_tokens: int = 0, progress: Progress = lambda m: None) -> AppEval:
     """Base and tuned through the app's pipelines on the data stage's held-out app-task records.
 
     `questions` (builder.eval_questions.EvalQuestion, from the profile's `eval.questions`): ask their test half
@@ -360,7 +374,7 @@ def run_app_eval(*, tuned: Path, base: Path | None, n_ctx: int, stop: Sequence[s
         static = static_scores(files).figures() if files else {}
         common = dict(n_ctx=n_ctx, stop=stop, index_dir=index_dir, embedder_gguf=embedder_gguf,
                       embed_max_tokens=embed_max_tokens, grounded_items=grounded_items, files=files,
-                      max_tokens=max_tokens, progress=progress)
+                      max_tokens=max_tokens, progress=progress, context_tokens=context_tokens)
         base_ev = evaluate_model(base, label="base", **common) if base is not None else None
         tuned_ev = evaluate_model(tuned, label="tuned", **common)
     for side, m in (("before", base_ev), ("after", tuned_ev)):
@@ -368,6 +382,10 @@ def run_app_eval(*, tuned: Path, base: Path | None, n_ctx: int, stop: Sequence[s
         if m is not None and fig.get("analysis_items"):
             m.analysis["schema_valid_rate"] = fig.get("schema_valid_rate")
             m.analysis["schema_checked"] = fig["analysis_items"]
+        if m is not None and fig.get("response_tokens"):
+            m.heldout_loss, m.heldout_tokens = fig.get("loss"), fig["response_tokens"]
+    if context_tokens:
+        grounded_set += f"; sources cut to {context_tokens} tokens (the bundle's [retrieval] context_tokens)"
     return decide(AppEval(static=static, base=base_ev, tuned=tuned_ev, grounded_set=grounded_set))
 
 

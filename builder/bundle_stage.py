@@ -22,7 +22,7 @@ from typing import Callable
 
 from app.atomic import replace_dir, write_text
 from app.errors import BastionError
-from builder.profiles import Profile, profile_config
+from builder.profiles import Profile, profile_config, prompt_preset
 from builder.rundir import RunDir, StageResult, human_bytes
 
 log = logging.getLogger(__name__)
@@ -140,7 +140,7 @@ def run_bundle(
     if reranker.is_file():
         _place(reranker, staging / "reranker.gguf")
     shutil.copytree(idx.path("index"), staging / "index")
-    write_text(staging / "prompts.toml", default_prompts_toml("small" if profile.tiny else "default"))
+    write_text(staging / "prompts.toml", default_prompts_toml(prompt_preset(profile)))
     for f in eval_files:
         _place(f, staging / "eval" / f.name)
 

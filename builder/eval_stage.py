@@ -173,13 +173,16 @@ def run_eval(
 
     app_ev = None
     if before_path is not None or llm.is_file():
+        from app.prompts import CONTEXT_PRESETS
         from builder import app_eval
+        from builder.profiles import prompt_preset
 
         val_records = [json.loads(x) for x in data.path("val.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
         app_ev = app_eval.run_app_eval(tuned=llm, base=before_path, n_ctx=min(profile.context_length, 2048), stop=profile.stop,
                                        index_dir=idx.path("index"), embedder_gguf=gguf, embed_max_tokens=max_tokens,
                                        val_records=val_records, max_items=max_items, max_tokens=max_new_tokens,
-                                       chat=chat, questions=questions, progress=progress)
+                                       chat=chat, questions=questions, progress=progress,
+                                       context_tokens=CONTEXT_PRESETS[prompt_preset(profile)])
         app_ev.save(st.dir)
     report = {"profile": profile.name, "retrieval": retrieval, "chat": chat,
               "app": app_ev.model_dump() if app_ev else None,

@@ -114,6 +114,11 @@ class Profile(_Strict):
     """A CPU-sized profile for tests."""
 
 
+def prompt_preset(profile: Profile) -> str:
+    """The prompts.toml preset (sampling, context budget; `app.prompts`) a bundle from this profile ships."""
+    return "small" if profile.tiny else "default"
+
+
 def with_eval_questions(profile: Profile, path: str | Path | None) -> Profile:
     """The profile with `eval.questions` set (the `--eval-questions` option); unchanged when path is None."""
     if path is None:

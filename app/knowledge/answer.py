@@ -228,21 +228,33 @@ def answer(
     cancel: threading.Event | None = None,
     k: int = 5,
     ground: bool = True,
+    context_tokens: int = 0,
 ) -> Answer:
     """Retrieve, prompt with numbered sources, and start streaming the answer.
 
     `history` holds the earlier plain turns ({"role", "content"}), oldest first.
     `ground=False` streams the model's text unchecked (for measuring the raw model).
+    `context_tokens` > 0 cuts the sources to that many tokens around what matches the question (`app.knowledge.lean`).
     """
     query = retrieval_query(question, history)
     hits = retriever.search(query, k=k)
     if not hits:
         return Answer(hits=[], query=query, fixed_text=NO_SOURCES, question=question)
+    hits = lean_sources(question, hits, engine=engine, context_tokens=context_tokens)
     hits = _fit_sources(question, hits, engine=engine, system=system, history=history, max_tokens=max_tokens)
     messages = build_rag_messages(question, hits, system=system, history=history)
     gen = engine.chat(messages, max_tokens=max_tokens, cancel=cancel)
     return Answer(hits=hits, query=query, generation=gen, question=question,
                   embedder=getattr(retriever, "embedder", None), ground=ground)
+
+
+def lean_sources(question: str, hits: list[Hit], *, engine, context_tokens: int) -> list[Hit]:
+    """The sources cut to the bundle's context budget (unchanged when it is 0)."""
+    if context_tokens <= 0:
+        return hits
+    from app.knowledge.lean import lean_hits
+
+    return lean_hits(question, hits, budget_tokens=context_tokens, count_tokens=engine.count_tokens)
 
 
 def _fit_sources(question: str, hits: list[Hit], *, engine, system: str, history, max_tokens: int | None) -> list[Hit]:

@@ -111,16 +111,18 @@ class KnowledgeRag:
 
     enabled = True
 
-    def __init__(self, retriever: Any, *, system: str, k: int, roots: dict[str, str] | None = None) -> None:
+    def __init__(self, retriever: Any, *, system: str, k: int, roots: dict[str, str] | None = None,
+                 context_tokens: int = 0) -> None:
         self.retriever = retriever
         self.system = system
         self.k = k
         self.roots = roots or {}
+        self.context_tokens = context_tokens
 
     @classmethod
     def open(cls, settings: Any, bundle: Any, embedder: Any) -> "KnowledgeRag | None":
         from app.knowledge import Retriever, open_knowledge
-        from app.prompts import load_prompts
+        from app.prompts import context_tokens_for, load_prompts
 
         kbs, warnings = open_knowledge(settings, bundle, embedder)
         for w in warnings:
@@ -129,8 +131,9 @@ class KnowledgeRag:
             log.warning("no knowledge index (bundle or `bastion ingest`): serving without retrieval")
             return None
         retriever = Retriever(kbs, embedder=embedder, min_score=settings.retrieval.min_score or None)
-        return cls(retriever, system=load_prompts(bundle.prompts_path).chat_system, k=settings.retrieval.k,
-                   roots=kb_roots(kbs))
+        prompts = load_prompts(bundle.prompts_path)
+        return cls(retriever, system=prompts.chat_system, k=settings.retrieval.k, roots=kb_roots(kbs),
+                   context_tokens=context_tokens_for(prompts, settings))
 
     def retrieve(self, messages: list[dict]) -> list:
         from app.knowledge.followup import retrieval_query
@@ -142,11 +145,12 @@ class KnowledgeRag:
 
     def start(self, engine, messages, hits, *, max_tokens, temperature, cancel):
         from app.knowledge import NO_SOURCES, Answer
-        from app.knowledge.answer import _fit_sources, build_rag_messages
+        from app.knowledge.answer import _fit_sources, build_rag_messages, lean_sources
 
         system, history, question = split_turns(messages, self.system)
         if not hits:  # say so rather than let the model invent (as `bastion ask` does)
             return Answer(hits=[], query=question, fixed_text=NO_SOURCES)
+        hits = lean_sources(question, hits, engine=engine, context_tokens=self.context_tokens)
         hits = _fit_sources(question, hits, engine=engine, system=system, history=history, max_tokens=max_tokens)
         rag_messages = build_rag_messages(question, hits, system=system, history=history)
         gen = engine.chat(rag_messages, max_tokens=max_tokens, temperature=temperature, cancel=cancel)

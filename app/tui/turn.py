@@ -11,7 +11,7 @@ from typing import Any
 
 from app.chat import ask_plain
 from app.llm.engine import ChatEngine
-from app.prompts import load_prompts
+from app.prompts import context_tokens_for, load_prompts
 from app.settings import Settings
 from app.tui.knowledge_context import NO_KNOWLEDGE
 
@@ -51,7 +51,8 @@ def start_turn(question: str, *, settings: Settings, engine: ChatEngine, bundle:
     from app.knowledge import answer
 
     ans = answer(question, engine=engine, retriever=knowledge.retriever(kb), system=prompts.chat_system,
-                 history=history, max_tokens=es.max_tokens, k=settings.retrieval.k)
+                 history=history, max_tokens=es.max_tokens, k=settings.retrieval.k,
+                 context_tokens=context_tokens_for(prompts, settings))
     return Turn(ans, [source_dict(h, n) for n, h in enumerate(ans.hits, 1)])
 
 

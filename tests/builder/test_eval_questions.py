@@ -94,7 +94,7 @@ def test_grounded_scores_any_answering_file_counts(monkeypatch):
 
     from builder.app_eval import OFF_CORPUS, grounded_scores
 
-    def fake_answer(question, *, engine, retriever, system, max_tokens, ground=True):
+    def fake_answer(question, *, engine, retriever, system, max_tokens, ground=True, context_tokens=0):
         hits = [SimpleNamespace(source="wstg/a.md"), SimpleNamespace(source="wstg/b.md")]
         if "bread" in question or question in OFF_CORPUS:
             return SimpleNamespace(result=lambda: "I won't guess.", raw_text="I won't guess.", hits=hits, sources=[])
