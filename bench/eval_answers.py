@@ -290,8 +290,8 @@ def cmd_answers(args) -> int:
 
         engine = LlamaEngine(Path(llm_path), EngineConfig(n_ctx=settings.engine.n_ctx, max_tokens=args.max_tokens,
                                                           sampling=Sampling(**SAMPLING_PRESETS["default"])))
-    else:
-        engine = make_engine(settings, bundle)
+    else:  # no prompt cache: a budget that leaves the prompt unchanged must not be timed as a cache hit
+        engine = make_engine(settings, bundle, prompt_cache="off")
     system = load_prompts(bundle.prompts_path).chat_system
     kb = wstg_kb(emb, sync=not args.no_sync)
     have = indexed_files(kb)
@@ -306,6 +306,7 @@ def cmd_answers(args) -> int:
     for q in questions:
         for budget in budgets:  # interleaved per question: each budget sees the same machine load
             rows = runs[budget]
+            llm.reset()  # every answer evaluates its whole prompt (no prefix left from the variant before)
             t0 = time.perf_counter()
             ans = answer(q["question"], engine=engine, retriever=retriever, system=system, max_tokens=args.max_tokens,
                          context_tokens=budget)

@@ -10,6 +10,7 @@ list shows are the same text. Line numbers narrow to the lines kept.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Callable, Sequence
 
@@ -66,16 +67,29 @@ def _trim(hit: Hit, want: set[str], share: int, count_tokens: Callable[[str], in
 
 
 def _units(text: str) -> list[tuple[int, str]]:
-    """(offset, sentence) in document order; a fenced code block is one unit."""
-    out, pos = [], 0
+    """(offset, sentence) in document order; a fenced code block is one unit, and a list number or other
+    wordless piece ("8.") belongs to the sentence after it."""
+    out: list[tuple[int, str]] = []
+    pos, carry = 0, None
     for piece in split_sentences(text):
         at = text.find(piece, pos)
         if at < 0:  # split_sentences dropped or merged whitespace: find the stripped piece
             at = text.find(piece.strip(), pos)
         if at < 0:
             continue
-        out.append((at, piece))
         pos = at + len(piece)
+        if carry is not None:  # the wordless piece before, joined to this one
+            at, piece = carry, text[carry:pos]
+            carry = None
+        if len(re.findall(r"[^\W\d_]", piece)) < 3:
+            carry = at
+            continue
+        out.append((at, piece))
+    if carry is not None:
+        if out:
+            out[-1] = (out[-1][0], text[out[-1][0]:pos])
+        else:
+            out.append((carry, text[carry:pos]))
     return out
 
 

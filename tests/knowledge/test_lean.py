@@ -120,3 +120,12 @@ def test_answer_with_a_budget_sends_fewer_tokens_and_cites_the_cut_text(tmp_path
     flat = lambda t: " ".join(t.replace("…", " ").split())  # noqa: E731
     for c in lean.citations:
         assert all(flat(span)[:40] in flat(c.hit.text) for span in c.spans)
+
+
+def test_a_list_number_stays_with_its_item():
+    steps = "".join(f"{i}. Attempt to log in with a wrong password {i} times and note the reply.\n" for i in range(1, 9))
+    steps += "7. The account is locked out after five attempts and stays locked for ten minutes.\n"
+    out = lean_hits("When is the account locked out?", [hit(steps)], budget_tokens=30, count_tokens=words)[0]
+    assert "7. The account is locked out" in out.text
+    for piece in out.text.split(GAP):  # no orphan "8." left beside a gap
+        assert len(piece.strip()) > 3, out.text
