@@ -92,9 +92,22 @@ class AnalysisScores(BaseModel):
     files: int = 0
     hybrid: PRF = Field(default_factory=PRF)
     seconds: float = 0.0
+    reviews: int = 0
+    """Files whose static findings the model was asked to review (`bastion analyze`'s grammar-constrained path)."""
+    reviews_accepted: int = 0
+    """Of those, answers the model layer took (the JSON closed within its token budget; nothing else rejects one)."""
+    verdicts: int = 0
+    """Static findings the model was asked about."""
+    verdicts_right: int = 0
+    """Verdicts that match the file's label: confirm on a vulnerable file, dispute on a safe one."""
 
     def figures(self) -> dict:
-        return {"files": self.files, "hybrid": self.hybrid.figures(), "seconds": round(self.seconds, 1)}
+        def r(a: int, b: int) -> float | None:
+            return round(a / b, 4) if b else None
+
+        return {"files": self.files, "hybrid": self.hybrid.figures(), "seconds": round(self.seconds, 1),
+                "review_accepted_rate": r(self.reviews_accepted, self.reviews), "reviews": self.reviews,
+                "verdict_accuracy": r(self.verdicts_right, self.verdicts), "verdicts": self.verdicts}
 
 
 class ModelEval(BaseModel):
@@ -204,6 +217,20 @@ def grounded_scores(engine, retriever, items: Sequence[dict], *, max_tokens: int
     return out
 
 
+def _score_reviews(sc: AnalysisScores, truth: dict, report) -> None:
+    """The model's review of this file's static findings, as `bastion analyze` took it."""
+    from app.analysis.model_layer import CUT_OFF_NOTE, MAX_REVIEWED
+
+    asked = [f for f in report.findings if f.source in ("static", "both")][:MAX_REVIEWED]
+    if not asked:
+        return
+    sc.reviews += 1
+    sc.reviews_accepted += not any(n == CUT_OFF_NOTE or n.startswith("model unavailable") for n in report.notes)
+    want = "confirm" if _truth_positive(truth) else "dispute"
+    sc.verdicts += len(asked)
+    sc.verdicts_right += sum(1 for f in asked if f.model_verdict == want)
+
+
 def _truth_positive(truth: dict) -> bool:
     return truth.get("label") not in (None, "safe")
 
@@ -251,6 +278,7 @@ def analysis_scores(engine, files: list[tuple[Path, dict]], *, progress: Progres
         reports = {r.filename: r for r in analyze_files([p for p, _ in files], engine=engine, use_model=True)}
         for p, it in files:
             _score(sc.hybrid, it, reports[str(p)])
+            _score_reviews(sc, it, reports[str(p)])
     sc.seconds = time.perf_counter() - t0
     return sc
 
@@ -277,7 +305,10 @@ def decide(ev: AppEval) -> AppEval:
                   ("off-corpus refusal rate", bg.get("refusal_rate"), tg.get("refusal_rate"), tg.get("off_corpus")),
                   ("review answers the app's contract accepts", ba.get("schema_valid_rate"), ta.get("schema_valid_rate"),
                    ta.get("schema_checked")),
-                  ("hybrid analysis F1", (ba.get("hybrid") or {}).get("f1"), (ta.get("hybrid") or {}).get("f1"), ta.get("files"))]
+                  ("hybrid analysis F1", (ba.get("hybrid") or {}).get("f1"), (ta.get("hybrid") or {}).get("f1"), ta.get("files")),
+                  ("review answers `bastion analyze` takes", ba.get("review_accepted_rate"), ta.get("review_accepted_rate"),
+                   ta.get("reviews")),
+                  ("review verdicts right", ba.get("verdict_accuracy"), ta.get("verdict_accuracy"), ta.get("verdicts"))]
         reasons = [f"{what}: tuned {t:.2f} < base {b:.2f} on {n} items" for what, b, t, n in checks if worse(b, t, n)]
         bl, tl, tok = ev.base.heldout_loss, ev.tuned.heldout_loss, ev.tuned.heldout_tokens or 0
         if bl is not None and tl is not None and tok >= MIN_LOSS_TOKENS and (tl != tl or tl - bl > LOSS_TOLERANCE):
@@ -402,16 +433,20 @@ def markdown(ev: AppEval) -> list[str]:
         for mode, fig in m.grounded.items():
             lines.append(f"| {m.model} | {mode} | " + " | ".join("–" if fig.get(k) is None else f"{fig[k]:.3f}" for k in keys) + " |")
     lines += ["", "Mode `model`: the model's own answer (no post-hoc grounding); `app`: what `bastion ask` shows.", ""]
-    lines += ["| analysis | files | precision | recall | F1 | schema-valid (unconstrained) |", "|---|---|---|---|---|---|"]
+    lines += ["| analysis | files | precision | recall | F1 | schema-valid (unconstrained) | review taken (`analyze`) | verdicts right |",
+              "|---|---|---|---|---|---|---|---|"]
     if ev.static:
         s = ev.static
-        lines.append(f"| static only | {s['tp'] + s['fp'] + s['fn'] + s['tn']} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | – |")
+        lines.append(f"| static only | {s['tp'] + s['fp'] + s['fn'] + s['tn']} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | – | – | – |")
     for m in (ev.base, ev.tuned):
         if m is None or not m.analysis:
             continue
-        h, sv = m.analysis.get("hybrid", {}), m.analysis.get("schema_valid_rate")
-        lines.append(f"| hybrid, {m.model} | {m.analysis.get('files')} | {h.get('precision', 0):.3f} | "
-                     f"{h.get('recall', 0):.3f} | {h.get('f1', 0):.3f} | {'–' if sv is None else f'{sv:.3f}'} |")
+        a = m.analysis
+        h, sv = a.get("hybrid", {}), a.get("schema_valid_rate")
+        taken = f"{a['review_accepted_rate']:.3f} ({a['reviews']})" if a.get("review_accepted_rate") is not None else "–"
+        right = f"{a['verdict_accuracy']:.3f} ({a['verdicts']})" if a.get("verdict_accuracy") is not None else "–"
+        lines.append(f"| hybrid, {m.model} | {a.get('files')} | {h.get('precision', 0):.3f} | "
+                     f"{h.get('recall', 0):.3f} | {h.get('f1', 0):.3f} | {'–' if sv is None else f'{sv:.3f}'} | {taken} | {right} |")
     lines += ["", f"**Gate:** {'passed' if ev.gate_passed else 'FAILED — ' + '; '.join(ev.gate_reasons)}", "",
               f"**Model layer on by default for analysis:** {ev.analysis_model_default} ({ev.analysis_model_default_why})", ""]
     return lines

@@ -213,6 +213,8 @@ def run_eval(
                 summary[f"app_{side}_ask_grounded_answer_rate"] = ag.get("grounded_answer_rate")
                 summary[f"app_{side}_schema_valid_rate"] = m.analysis.get("schema_valid_rate")
                 summary[f"app_{side}_hybrid_f1"] = (m.analysis.get("hybrid") or {}).get("f1")
+                summary[f"app_{side}_review_accepted_rate"] = m.analysis.get("review_accepted_rate")
+                summary[f"app_{side}_verdict_accuracy"] = m.analysis.get("verdict_accuracy")
         summary["app_grounded_questions"] = (app_ev.tuned.grounded.get("model") or {}).get("answerable")
         summary["gate_passed"] = app_ev.gate_passed
         summary["analysis_model_default"] = app_ev.analysis_model_default

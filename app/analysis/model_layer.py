@@ -83,6 +83,9 @@ def _messages(code_block: str, language: str, injected: list[int], evidence: str
     return [{"role": "system", "content": ANALYSIS_SYSTEM}, {"role": "user", "content": user}]
 
 
+CUT_OFF_NOTE = "the model's answer was cut off before the JSON closed; static findings shown without model review"
+
+
 def _ask(engine, messages: list[dict], schema: dict, max_tokens: int, cancel, run: ModelRun):
     t0 = time.perf_counter()
     run.engine_name = getattr(engine, "name", "model")
@@ -99,7 +102,7 @@ def _ask(engine, messages: list[dict], schema: dict, max_tokens: int, cancel, ru
         else:
             answer = engine.chat_json(messages, schema, max_tokens=max_tokens, temperature=0.0)
     except json.JSONDecodeError:
-        run.notes.append("the model's answer was cut off before the JSON closed; static findings shown without model review")
+        run.notes.append(CUT_OFF_NOTE)
         return None
     except EngineError as exc:
         run.notes.append(f"model unavailable: {exc}")

@@ -188,3 +188,25 @@ def test_same_document_across_data_and_index_paths():
     assert same_doc("builder/sample_data/corpus/notes.md", "corpus/notes.md")
     assert same_doc("/data/one/notes.md", "docs/notes.md")
     assert not same_doc("wstg/document/4-Testing/01-Info/README.md", "document/4-Testing/02-Config/README.md")
+
+
+def test_review_figures_through_the_analyze_path():
+    """What `bastion analyze` took from the model: answers accepted (JSON closed) and verdicts against the label."""
+    from types import SimpleNamespace as NS
+
+    from app.analysis.model_layer import CUT_OFF_NOTE
+    from builder.app_eval import AnalysisScores, AppEval, ModelEval, _score_reviews, decide
+
+    f = lambda src, verdict: NS(source=src, model_verdict=verdict)  # noqa: E731
+    sc = AnalysisScores(files=3)
+    _score_reviews(sc, {"label": "high"}, NS(findings=[f("static", "confirm"), f("both", "dispute"), f("model", "confirm")],
+                                             notes=[]))
+    _score_reviews(sc, {"label": "safe"}, NS(findings=[f("static", None)], notes=[CUT_OFF_NOTE]))
+    _score_reviews(sc, {"label": "high"}, NS(findings=[], notes=[]))  # nothing to review: not counted
+    fig = sc.figures()
+    assert (fig["reviews"], fig["review_accepted_rate"], fig["verdicts"], fig["verdict_accuracy"]) == (2, 0.5, 3, 0.3333)
+    good = {"files": 4, "review_accepted_rate": 1.0, "reviews": 4, "verdict_accuracy": 1.0, "verdicts": 6}
+    bad = dict(good, review_accepted_rate=0.25, verdict_accuracy=0.0)
+    ev = decide(AppEval(base=ModelEval(model="b", analysis=good), tuned=ModelEval(model="t", analysis=bad)))
+    assert not ev.gate_passed and any("`bastion analyze` takes" in r for r in ev.gate_reasons)
+    assert any("verdicts right" in r for r in ev.gate_reasons)
