@@ -73,7 +73,12 @@ def test_every_format_bad_records_secrets_dedup_and_mix(tmp_path, all_formats, p
     ana = [r for r in _lines(res.dir / "train.jsonl") + _lines(res.dir / "val.jsonl") if r["task"] == "code_analysis"]
     for r in ana:
         assert_app_review(r["messages"])
-    assert len(ana) >= 12 and rep["app_tasks"]["review"]["built"] == len(ana)
+    # each review once, plus (review_weight - 1) copies of every train review
+    unique = {json.dumps(r["messages"]) for r in ana}
+    assert len(unique) >= 12 and rep["app_tasks"]["review"]["built"] == len(unique)
+    assert len(ana) == len(unique) + rep["review_copies_added"]
+    assert rep["review_copies_added"] == (profile.data.review_weight - 1) * sum(
+        1 for r in _lines(res.dir / "train.jsonl") if r["task"] == "code_analysis") // profile.data.review_weight
     grounded = [r for r in _lines(res.dir / "train.jsonl") + _lines(res.dir / "val.jsonl") if r["task"] == "grounded_answer"]
     assert grounded and rep["app_tasks"]["grounded"]["built"] == len(grounded)
     for r in grounded:
