@@ -85,7 +85,8 @@ def load_prompts(path: Path | None) -> Prompts:
             k not in _SAMPLING_KEYS or isinstance(v, bool) or not isinstance(v, (int, float)) for k, v in sampling.items()):
         raise BundleError(f"{path}: [sampling] takes numbers for {', '.join(_SAMPLING_KEYS)}",
                           hint="fix the bundle's prompts.toml or rebuild")
-    budget = data.get("retrieval", {}).get("context_tokens", 0) if isinstance(data.get("retrieval", {}), dict) else None
+    retrieval = data.get("retrieval", {})
+    budget = retrieval.get("context_tokens", 0) if isinstance(retrieval, dict) else retrieval
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
         raise BundleError(f"{path}: [retrieval] context_tokens must be a whole number ≥ 0 (got {budget!r})",
                           hint="fix the bundle's prompts.toml or rebuild")

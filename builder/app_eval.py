@@ -64,6 +64,10 @@ class PRF(BaseModel):
                 "tp": self.tp, "fp": self.fp, "fn": self.fn, "tn": self.tn}
 
 
+def _rate(a: int, b: int) -> float | None:
+    return round(a / b, 4) if b else None
+
+
 class GroundedScores(BaseModel):
     mode: str
     """'model' (the raw answer, ground=False) or 'app' (what `bastion ask` shows)."""
@@ -79,9 +83,7 @@ class GroundedScores(BaseModel):
     """Per question: id, whether grounded/refused, the cited documents and the answer's start (for reading, not gating)."""
 
     def figures(self) -> dict:
-        def r(a: int, b: int) -> float | None:
-            return round(a / b, 4) if b else None
-
+        r = _rate
         return {"grounded_answer_rate": r(self.grounded, self.answerable), "cited_rate": r(self.cited, self.answerable),
                 "citation_precision": r(self.supported_citations, self.citations),
                 "refusal_rate": r(self.refused, self.off_corpus), "answerable": self.answerable,
@@ -102,9 +104,7 @@ class AnalysisScores(BaseModel):
     """Verdicts that match the file's label: confirm on a vulnerable file, dispute on a safe one."""
 
     def figures(self) -> dict:
-        def r(a: int, b: int) -> float | None:
-            return round(a / b, 4) if b else None
-
+        r = _rate
         return {"files": self.files, "hybrid": self.hybrid.figures(), "seconds": round(self.seconds, 1),
                 "review_accepted_rate": r(self.reviews_accepted, self.reviews), "reviews": self.reviews,
                 "verdict_accuracy": r(self.verdicts_right, self.verdicts), "verdicts": self.verdicts}
@@ -311,7 +311,7 @@ def decide(ev: AppEval) -> AppEval:
                   ("review verdicts right", ba.get("verdict_accuracy"), ta.get("verdict_accuracy"), ta.get("verdicts"))]
         reasons = [f"{what}: tuned {t:.2f} < base {b:.2f} on {n} items" for what, b, t, n in checks if worse(b, t, n)]
         bl, tl, tok = ev.base.heldout_loss, ev.tuned.heldout_loss, ev.tuned.heldout_tokens or 0
-        if bl is not None and tl is not None and tok >= MIN_LOSS_TOKENS and (tl != tl or tl - bl > LOSS_TOLERANCE):
+        if bl is not None and tl is not None and tok >= MIN_LOSS_TOKENS and (math.isnan(tl) or tl - bl > LOSS_TOLERANCE):
             reasons.append(f"loss on held-out app-format answers: tuned {tl:.2f} > base {bl:.2f} nats/token on {tok} tokens")
     ev.gate_reasons, ev.gate_passed = reasons, not reasons
     evidence = ev.analysis_evidence()
