@@ -43,13 +43,20 @@ def make_engine(settings: Settings, bundle: Bundle | None, *, prompt_cache: str 
         stop=list(m.chat.stop),
         chat_template=m.chat.template,
         sampling=_sampling(settings, bundle),
+        prompt_lookup=es.prompt_lookup,
     )
     engine = LlamaEngine(bundle.llm_path, cfg, context_length=m.context_length)
     if prompt_cache != "off":
         from app.llm.prompt_cache import make_prompt_cache
 
         sha = next((c.sha256 for c in m.components if c.path == m.llm), str(bundle.llm_path))
-        cfg.prompt_cache = make_prompt_cache(prompt_cache, fingerprint=sha, n_ctx=engine.n_ctx)
+        # A saved state holds the KV cache in the context's layout (F16/F32, V transposed or not with
+        # flash attention): it must only load into a context of the same layout.
+        from app.llm.lookup import weights_block_lookup
+
+        f32_kv = weights_block_lookup(bundle.llm_path) is None if cfg.exact_kv is None else cfg.exact_kv
+        layout = f"flash_attn={cfg.flash_attn}|f32_kv={f32_kv}"
+        cfg.prompt_cache = make_prompt_cache(prompt_cache, fingerprint=f"{sha}|{layout}", n_ctx=engine.n_ctx)
     return engine
 
 

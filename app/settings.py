@@ -114,6 +114,10 @@ class EngineSettings(_Section):
     """Longest answer, in tokens."""
     seed: int = 0
     """Sampling seed, for reproducible answers."""
+    prompt_lookup: int = Field(10, ge=0, le=64)
+    """Prompt-lookup decoding: up to this many tokens drafted per step from the sources and the
+    conversation (0 = off). Used only with weights llama.cpp evaluates batch-exactly (Q4_0, Q4_1,
+    Q5_0, Q5_1, Q8_0), where it never changes the text; K-quant models decode as before."""
     remote_url: str | None = None
     """Base URL of an OpenAI-compatible server (llama.cpp server, vLLM) for `kind = "remote"`."""
     remote_model: str = "default"

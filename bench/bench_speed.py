@@ -35,7 +35,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+if sys.argv[1:2] != ["lookup"]:  # several contexts on 2 cores; `lookup` runs one engine at a time, as the app does
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 EMBED_VARIANTS = ("one-at-a-time", "legacy-32", "batched", "torch-minilm", "ingest")
 
@@ -310,31 +311,47 @@ def bench_cache(args) -> dict:
 
 
 def bench_lookup(args) -> dict:
-    """Greedy grounded answers with and without prompt-lookup decoding, interleaved: tokens/s and identical text."""
+    """Greedy grounded answers with and without prompt-lookup decoding, interleaved: tokens/s and identical text.
+
+    Three engines on the same model: plain decoding as the app runs it by default (F16 KV cache), plain
+    with the F32 KV cache prompt-lookup needs (`exact_kv`: the text lookup must reproduce) and prompt-lookup.
+    Two questions over different starter notes; tokens/s counts completion tokens after the first.
+    OMP_WAIT_POLICY is left as the caller's shell has it (the app sets none), unlike the other subcommands."""
     model = _model_path(args.model)
     notes = sorted((ROOT / "app" / "knowledge" / "notes").glob("*.md"))
-    msgs = _rag_messages(QUESTIONS[0], notes[:5])
-    plain, _ = _engine(model, args.n_ctx)
-    fast, _ = _engine(model, args.n_ctx, prompt_lookup=args.draft)
-    rows: dict[str, list[dict]] = {"plain": [], "lookup": []}
-    texts: dict[str, set[str]] = {"plain": set(), "lookup": set()}
+    prompts = [_rag_messages(QUESTIONS[0], notes[:5]), _rag_messages(QUESTIONS[1], notes[5:10])]
+    engines = {"plain": _engine(model, args.n_ctx)[0], "plain_exact": _engine(model, args.n_ctx, exact_kv=True)[0],
+               "lookup": _engine(model, args.n_ctx, prompt_lookup=args.draft)[0]}
+    rows: dict[str, list[dict]] = {k: [] for k in engines}
+    texts: dict[str, list[set[str]]] = {k: [set() for _ in prompts] for k in engines}
     for r in range(args.rounds):
-        for name, eng in (("plain", plain), ("lookup", fast)):
-            eng.load().reset()
-            gen = eng.chat(msgs, max_tokens=args.max_tokens, temperature=0.0)
-            texts[name].add(gen.result())
-            rows[name].append({"tps": gen.stats.tokens_per_s, "ttft": gen.stats.ttft_s, "n": gen.stats.completion_tokens})
-            print(f"  round {r + 1} {name}: {gen.stats.tokens_per_s:.2f} tok/s, ttft {gen.stats.ttft_s:.2f}s, "
-                  f"{gen.stats.completion_tokens} tokens", file=sys.stderr)
-    plain.close()
-    fast.close()
+        for q, msgs in enumerate(prompts):
+            for name, eng in engines.items():
+                eng.load().reset()
+                gen = eng.chat(msgs, max_tokens=args.max_tokens, temperature=0.0)
+                texts[name][q].add(gen.result())
+                st = gen.stats
+                rows[name].append({"tps": st.tokens_per_s, "ttft": st.ttft_s, "n": st.completion_tokens, "q": q})
+                print(f"  round {r + 1} q{q + 1} {name}: {st.tokens_per_s:.2f} tok/s, ttft {st.ttft_s:.2f}s, "
+                      f"{st.completion_tokens} tokens", file=sys.stderr)
+    drafter = engines["lookup"].load().draft_model
+    status = engines["lookup"].lookup
+    for eng in engines.values():
+        eng.close()
     med = {k: {"tokens_per_s": round(_median([x["tps"] for x in v]), 2), "ttft_s": round(_median([x["ttft"] for x in v]), 2),
-               "tokens": v[0]["n"]} for k, v in rows.items()}
+               "tokens": [x["n"] for x in v[: len(prompts)]]} for k, v in rows.items()}
+    same = all(texts["plain_exact"][q] == texts["lookup"][q] and len(texts["lookup"][q]) == 1 for q in range(len(prompts)))
     return {"model": str(model), "draft_tokens": args.draft, "rounds": args.rounds, "variants": med,
-            "identical_greedy_text": texts["plain"] == texts["lookup"] and len(texts["plain"]) == 1,
+            "lookup_status": status.reason if status else None,
+            "drafted_tokens": getattr(drafter, "drafted", None), "kept_tokens": getattr(drafter, "kept", None),
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(unset)"),
+            "identical_greedy_text_lookup_vs_plain_exact": same,
+            "identical_greedy_text_plain_vs_plain_exact": all(texts["plain"][q] == texts["plain_exact"][q] for q in range(len(prompts))),
             "ratios": {"lookup/plain tokens_per_s": round(med["lookup"]["tokens_per_s"] / med["plain"]["tokens_per_s"], 3),
+                       "lookup/plain_exact tokens_per_s": round(med["lookup"]["tokens_per_s"] / med["plain_exact"]["tokens_per_s"], 3),
+                       "plain_exact/plain tokens_per_s": round(med["plain_exact"]["tokens_per_s"] / med["plain"]["tokens_per_s"], 3),
                        "lookup/plain ttft": round(med["lookup"]["ttft_s"] / med["plain"]["ttft_s"], 3)},
-            "answer": sorted(texts["plain"])[0][:400]}
+            "answers": [sorted(t)[0][:300] for t in texts["plain"]]}
 
 
 # -- startup --------------------------------------------------------------------------------

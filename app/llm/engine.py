@@ -320,8 +320,18 @@ class EngineConfig:
     """Top-k/top-p/min-p and penalties (the bundle's preset merged with settings); its
     temperature, when set, is used instead of `temperature`."""
     prompt_lookup: int = 0
-    """Prompt-lookup (n-gram) speculative decoding: tokens drafted per step from text already in
-    the prompt (llama-cpp-python's LlamaPromptLookupDecoding); 0 = off. Greedy output is unchanged."""
+    """Prompt-lookup (n-gram) speculative decoding: up to this many tokens drafted per step from text
+    already in the prompt; 0 = off. Taken only when the model's weights are of types llama.cpp
+    evaluates batch-exactly and a probe at load confirms it (`app.llm.lookup`); then the text is
+    the one plain decoding writes. See `LlamaEngine.lookup`."""
+    exact_kv: bool | None = None
+    """Keep the KV cache in F32 instead of F16: a token's logits then do not depend on how many tokens
+    share its batch (with F16 keys llama.cpp's batched attention rounds differently from the one-token
+    path), which prompt-lookup needs. None = on exactly when the weights are of batch-exact types, so
+    that switching prompt-lookup on or off never changes the text. Costs here: KV memory x2,
+    prefill ~5%, decoding ~15% (prompt-lookup wins it back where it drafts)."""
+    flash_attn: bool = False
+    """llama.cpp's flash attention: on this CPU prefill ~10% faster, decoding ~40% slower; off."""
     prompt_cache: Any = None
     """A llama-cpp-python prompt cache from `app.llm.prompt_cache.make_prompt_cache`; None = only the
     live context's common prefix is reused."""
@@ -340,6 +350,8 @@ class LlamaEngine:
         self._load_lock = threading.Lock()
         self._gen_lock = threading.Lock()
         self.load_seconds: float | None = None
+        self.lookup = None
+        """`app.llm.lookup.LookupStatus` once loaded with prompt_lookup > 0."""
 
     # -- loading -------------------------------------------------------------
     @property
@@ -371,18 +383,30 @@ class LlamaEngine:
             n_ctx=self.n_ctx,
             n_gpu_layers=self.config.n_gpu_layers,
             seed=self.config.seed,
+            flash_attn=self.config.flash_attn,
             verbose=False,
         )
         if self.config.n_threads:
             kwargs["n_threads"] = self.config.n_threads
-        if self.config.prompt_lookup:
-            from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
+        from app.llm.lookup import LookupStatus, lookup_llama_class, source_lookup_class, weights_block_lookup
 
-            kwargs["draft_model"] = LlamaPromptLookupDecoding(num_pred_tokens=self.config.prompt_lookup)
-            kwargs["logits_all"] = True  # llama-cpp-python 0.3.36 sizes its logits buffer from this flag, not from draft_model
+        blocked = weights_block_lookup(self.model_path)  # from the header: None when batch-exact types only
+        exact = blocked is None if self.config.exact_kv is None else self.config.exact_kv
+        if exact:
+            kwargs["type_k"] = kwargs["type_v"] = llama_cpp.GGML_TYPE_F32
+        llama_class = llama_cpp.Llama
+        lookup = self.config.prompt_lookup
+        if lookup and (blocked or not exact):
+            self.lookup = LookupStatus(lookup, False, blocked or "off: exact_kv is off (an F16 KV cache rounds differently in a batch)")
+            log.info("prompt-lookup %s", self.lookup.reason)
+            lookup = 0
+        elif lookup:
+            llama_class = lookup_llama_class()
+            kwargs["draft_model"] = source_lookup_class()(lookup)
+            kwargs["check_span"] = lookup + 1
         t0 = time.perf_counter()
         try:
-            llm = llama_cpp.Llama(**kwargs)
+            llm = llama_class(**kwargs)
         except (ValueError, RuntimeError) as exc:
             raise EngineError(
                 f"llama.cpp could not load {self.model_path}: {exc}",
@@ -394,9 +418,24 @@ class LlamaEngine:
             llm.chat_handler = guarded_chat_handler(llm, self.config.chat_template)
         if self.config.prompt_cache is not None:
             llm.set_cache(self.config.prompt_cache)
+        if lookup:
+            self._check_lookup(llm)
         self.load_seconds = time.perf_counter() - t0
         log.info("loaded %s in %.2fs", self.model_path.name, self.load_seconds)
         return llm
+
+    def _check_lookup(self, llm) -> None:
+        """Keep prompt-lookup only if this model's batched logits equal its one-at-a-time ones."""
+        from app.llm.lookup import LookupStatus, batch_invariant
+
+        n = self.config.prompt_lookup
+        if batch_invariant(llm, n + 1):
+            self.lookup = LookupStatus(n, True, f"on: {n} draft tokens; batched logits are bit-identical to one-at-a-time")
+        else:
+            llm.draft_model = None  # plain decoding: the check batch would round differently and change the text
+            self.lookup = LookupStatus(n, False, "off: this model's batched logits differ from one-at-a-time ones "
+                                                 "on the probe, so drafts could change the text")
+        log.info("prompt-lookup %s", self.lookup.reason)
 
     def close(self) -> None:
         if self._llm is not None:

@@ -66,17 +66,72 @@ def _greedy(engine: LlamaEngine, messages=PROMPT, max_tokens: int = 48) -> str:
     return engine.chat(messages, max_tokens=max_tokens, temperature=0.0).result()
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "llama.cpp verifies drafted tokens in one batch, whose logits round differently from one-token decodes: "
-    "on SmolLM2 Q4_1 the greedy text diverges after ~30 tokens (also with 1 drafted token); see issue 18 note"))
-def test_prompt_lookup_keeps_greedy_text(smollm2_gguf, chat_engine):
-    plain = _greedy(chat_engine)
+QUOTING = [
+    {"role": "system", "content": "Answer from the sources. Copy their sentences word for word."},
+    {"role": "user", "content": "<source n=1>Parameterised queries keep user input out of the SQL text: the driver "
+                                "sends the statement and the values separately, so a quote in the input cannot end "
+                                "the string. Never build SQL by concatenating or formatting strings with user input."
+                                "</source>\n\nQuestion: Repeat the source's two sentences exactly."},
+]
+
+
+def test_prompt_lookup_keeps_the_text_and_really_drafts(smollm2_gguf, chat_engine):
+    """Greedy and sampled text with prompt-lookup equals plain decoding's, and drafts were really kept."""
     fast = LlamaEngine(smollm2_gguf, EngineConfig(n_ctx=2048, max_tokens=64, temperature=0.0, prompt_lookup=10))
     try:
-        assert _greedy(fast) == plain
-        assert plain.strip()
+        for msgs in (PROMPT, QUOTING):
+            plain = _greedy(chat_engine, msgs)
+            assert plain.strip()
+            assert _greedy(fast, msgs) == plain
+        assert fast.lookup.active, fast.lookup.reason
+        drafter = fast.load().draft_model
+        assert drafter.kept >= 8 and drafter.drafted >= drafter.kept  # the check batches did the work
+        # Sampling (temperature 0.8, same seed) draws the same tokens too: the logits are bit-identical.
+        warm = chat_engine.chat(QUOTING, max_tokens=48, temperature=0.8).result()
+        assert fast.chat(QUOTING, max_tokens=48, temperature=0.8).result() == warm
     finally:
         fast.close()
+
+
+def test_prompt_lookup_stays_off_where_batches_round_differently(smollm2_gguf, tmp_path):
+    """A K-quant model (Q4_K, requantized from the Q4_1 one here) is refused from its header; with an
+    F16 KV cache forced, the probe refuses it; either way it decodes plainly with the plain text."""
+    import ctypes
+
+    import llama_cpp
+
+    qk = tmp_path / "smollm2-q4_k.gguf"
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype, params.allow_requantize, params.nthread = llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_K_S, True, 2
+    assert llama_cpp.llama_model_quantize(str(smollm2_gguf).encode(), str(qk).encode(), ctypes.byref(params)) == 0
+    cfg = dict(n_ctx=2048, max_tokens=48, temperature=0.0)
+    plain, fast = LlamaEngine(qk, EngineConfig(**cfg)), LlamaEngine(qk, EngineConfig(**cfg, prompt_lookup=10))
+    probe_only = LlamaEngine(smollm2_gguf, EngineConfig(**cfg, prompt_lookup=10, exact_kv=False))
+    try:
+        assert _greedy(fast, QUOTING, 48) == _greedy(plain, QUOTING, 48)
+        assert not fast.lookup.active and "Q4_K" in fast.lookup.reason
+        assert fast.load().draft_model is None
+        probe_only.load()
+        assert not probe_only.lookup.active and "exact_kv" in probe_only.lookup.reason
+    finally:
+        for e in (plain, fast, probe_only):
+            e.close()
+
+
+def test_the_probe_tells_exact_from_inexact_contexts(smollm2_gguf):
+    """`batch_invariant` is a real check: the same Q4_1 weights pass with an F32 KV cache, fail with F16."""
+    import llama_cpp
+
+    from app.llm.lookup import batch_invariant, lookup_llama_class
+
+    cls = lookup_llama_class()
+    for f32, expected in ((True, True), (False, False)):
+        kv = dict(type_k=llama_cpp.GGML_TYPE_F32, type_v=llama_cpp.GGML_TYPE_F32) if f32 else {}
+        llm = cls(model_path=str(smollm2_gguf), n_ctx=512, verbose=False, check_span=11, **kv)
+        try:
+            assert batch_invariant(llm, 11) is expected
+        finally:
+            llm.close()
 
 
 def test_ram_cache_restores_a_prompt_after_another_one(smollm2_gguf, chat_engine):

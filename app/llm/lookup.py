@@ -1,0 +1,166 @@
+"""Prompt-lookup (n-gram) speculative decoding that keeps the plain decoding's text.
+
+`Llama.generate` (llama-cpp-python) already does the check: with a draft model it evaluates the
+token it just chose and the drafted ones in one batch and keeps drafts while the sampler agrees.
+The text stays the plain decoding's only if a token's logits come out bit-identical whether it is
+evaluated alone or inside a batch, and llama.cpp does not promise that. Measured on this CPU build
+(SmolLM2 from f16, 12 tokens): with the default F16 KV cache the attention rounds differently by
+batch size (up to ~0.9 logit); with an F32 KV cache (or flash attention) Q4_0, Q4_1, Q5_0, Q5_1 and
+Q8_0 weights are exact, while the K-quants (Q4_K, Q6_K, with or without weight repacking), IQ4_NL
+and F16 weights still differ.
+
+So the engine runs prompt-lookup with an F32 KV cache (`EngineConfig.exact_kv`), checks the loaded
+model once on a probe (`batch_invariant`) and drafts nothing when its batched logits differ: the
+speed-up is only taken where the text is provably the same (`LookupStatus`). This module also
+gives the drafter (`source_lookup_class`) and a `Llama` whose check batches ask for logits only
+where `generate` samples (`lookup_llama_class`; llama-cpp-python's all-logits mode would compute
+and copy the vocabulary logits of every prompt token).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+# Text the probe evaluates: any text works; its tokens are evaluated once in a batch, once one by one.
+_PROBE = ("Parameterised queries keep user input out of the SQL text: the driver sends the statement and the "
+          "values separately, so a quote in the input cannot end the string.")
+
+
+# Weight types whose CPU matmul gave bit-identical logits batched and one at a time (F32 KV cache).
+EXACT_WEIGHT_TYPES = frozenset({"F32", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0"})
+
+
+@dataclass
+class LookupStatus:
+    requested: int
+    """Draft tokens per step asked for (EngineConfig.prompt_lookup)."""
+    active: bool
+    reason: str
+    """Why it is on or off, for logs and `bastion doctor`-style reports."""
+
+
+def weights_block_lookup(model_path) -> str | None:
+    """Why this GGUF's weights rule prompt-lookup out (a type whose batched matmul rounds differently),
+    or None when every matrix is of a type measured exact; read from the header, before loading."""
+    from collections import Counter
+
+    from app.llm.gguf_check import check_gguf
+
+    info = check_gguf(model_path, check_arch=False)
+    other = Counter(t.type_name for t in info.tensors if len(t.shape) >= 2 and t.type_name not in EXACT_WEIGHT_TYPES)
+    if not other:
+        return None
+    kinds = ", ".join(f"{n} {k}" for k, n in other.most_common())
+    return (f"off: {kinds} weight matrices round differently in a batch, so drafts could change the text "
+            f"(exact types: {', '.join(sorted(EXACT_WEIGHT_TYPES))})")
+
+
+def source_lookup_class():
+    """The drafter: llama-cpp-python's `LlamaDraftModel` interface, drafting more carefully than its
+    `LlamaPromptLookupDecoding`, which falls back to one-token matches and takes the earliest one.
+
+    On a 2-core CPU a check batch of k tokens costs about 14 + 11·k ms against 28 ms a plain token
+    (SmolLM2-135M, position 1,000), so a wrong draft is expensive: this one drafts only after an
+    n-gram of at least `min_ngram` tokens seen before (the longest, most recent match), and sizes
+    its drafts by how the last one fared (doubled when all were kept, halved when none was)."""
+    import numpy as np
+    from llama_cpp.llama_speculative import LlamaDraftModel
+
+    class SourceLookup(LlamaDraftModel):
+        def __init__(self, max_draft: int = 10, *, min_ngram: int = 3, max_ngram: int = 6, start: int = 4) -> None:
+            self.max_draft, self.min_ngram, self.max_ngram, self.start = max_draft, min_ngram, max_ngram, start
+            self.k = min(start, max_draft)
+            self._last_len = -1
+            self._last_draft = 0
+            self.drafted = self.kept = 0  # totals, for the benchmark's acceptance figure
+
+        def __call__(self, input_ids, /, **kwargs):
+            n = len(input_ids)
+            kept = n - self._last_len - 1  # generate() passes the ids so far, ending with the token it just chose
+            if self._last_len < 0 or kept < 0 or kept > self._last_draft:
+                self.k = min(self.start, self.max_draft)  # a new generation
+            elif self._last_draft:
+                self.kept += kept
+                if kept == self._last_draft:
+                    self.k = min(self.max_draft, self.k * 2)
+                elif kept == 0:
+                    self.k = max(1, self.k // 2)
+            draft = self._match(np.asarray(input_ids))
+            self._last_len, self._last_draft = n, len(draft)
+            self.drafted += len(draft)
+            return draft
+
+        def _match(self, ids):
+            n = len(ids)
+            for size in range(min(self.max_ngram, n - 1), self.min_ngram - 1, -1):
+                tail = ids[n - size:]
+                windows = np.lib.stride_tricks.sliding_window_view(ids[: n - 1], size)
+                hits = np.nonzero((windows == tail).all(axis=1))[0]
+                if len(hits):
+                    start = int(hits[-1]) + size  # the most recent earlier occurrence
+                    return ids[start: min(start + self.k, n)].astype(np.intc)
+            return np.array([], dtype=np.intc)
+
+    return SourceLookup
+
+
+def lookup_llama_class():
+    """A `llama_cpp.Llama` whose `eval` asks llama.cpp for logits only where `generate` samples."""
+    import llama_cpp
+
+    class LookupLlama(llama_cpp.Llama):
+        def __init__(self, *args, check_span: int, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            # generate() samples after the last prompt token, and after every token of a check batch
+            # (the sampled token plus its drafts); nothing reads the other rows.
+            self._check_span = check_span
+            self._logits_all = False
+
+        def eval(self, tokens) -> None:
+            self._ctx.kv_cache_seq_rm(-1, self.n_tokens, -1)
+            every_row = len(tokens) <= self._check_span
+            for i in range(0, len(tokens), self.n_batch):
+                batch = tokens[i: i + self.n_batch]
+                n_past = self.n_tokens
+                self._batch.set_batch(batch=batch, n_past=n_past, logits_all=every_row)
+                self._ctx.decode(self._batch)
+                self.input_ids[n_past: n_past + len(batch)] = batch
+                self.n_tokens += len(batch)
+                self._requires_eval = False
+
+    return LookupLlama
+
+
+def batch_invariant(llm, span: int) -> bool:
+    """True when `span` tokens evaluated in one batch get the very logits they get one at a time.
+
+    Uses the live context (it is reset before and after). Compares every row bit for bit."""
+    import ctypes
+
+    import numpy as np
+
+    tokens = llm.tokenize(_PROBE.encode("utf-8"), add_bos=True)
+    prefix, tail = tokens[: len(tokens) - span], tokens[len(tokens) - span:]
+    n_vocab = llm.n_vocab()
+
+    def rows(k: int) -> np.ndarray:
+        ptr = llm._ctx.get_logits()
+        return np.ctypeslib.as_array(ctypes.cast(ptr, ctypes.POINTER(ctypes.c_float)), shape=(k * n_vocab,)).reshape(k, n_vocab).copy()
+
+    try:
+        llm.reset()
+        llm.eval(prefix)
+        llm.eval(tail)  # one check batch: every row's logits (len(tail) <= check span)
+        batched = rows(len(tail))
+        llm.reset()
+        llm.eval(prefix)
+        single = []
+        for t in tail:
+            llm.eval([t])
+            single.append(rows(1)[0])
+        return bool(np.array_equal(batched, np.array(single)))
+    finally:
+        llm.reset()
