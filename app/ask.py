@@ -32,11 +32,13 @@ def run_ask(
     use_knowledge: bool = True,
     on_piece: Callable[[str], None] | None = None,
     kbs: list[str] | None = None,
+    on_status: Callable[[str], None] | None = None,
 ) -> dict:
     """Answer `question` from the configured bundle; stream pieces to `on_piece`.
 
     `kbs` names the knowledge bases to search ("bundle" = the bundle's own index);
-    None searches what the settings say. Returns a JSON-ready dict: question,
+    None searches what the settings say. `on_status` gets a line per slow step before the first
+    piece (loading the model, searching, reading the sources into the model). Returns a JSON-ready dict: question,
     answer, sources (the supported citations: n, path, heading, lines, score, kb,
     spans, sentences), retrieved (every source given to the model), source_lines
     (ready to print), warnings ("code: message" strings), finish_reason, extractive,
@@ -45,6 +47,11 @@ def run_ask(
     bundle = open_bundle(settings) if settings.engine.kind == "local" else _maybe_bundle(settings)
     engine = make_engine(settings, bundle, prompt_cache="disk")  # a repeated question skips its prefill
     prompts = load_prompts(bundle.prompts_path if bundle else None)
+    status = on_status or (lambda line: None)
+    if hasattr(engine, "load"):  # a remote engine has nothing to load
+        status(f"loading model {engine.name} …")
+        engine.load()
+        status(f"model loaded in {engine.load_seconds or 0:.1f}s")
     retriever, warnings = _retriever(settings, bundle, kbs) if use_knowledge else (None, [])
     try:
         if retriever is None:
@@ -53,9 +60,13 @@ def run_ask(
         else:
             from app.knowledge import answer
 
+            status("searching knowledge …")
             gen = answer(question, engine=engine, retriever=retriever, system=prompts.chat_system,
                          max_tokens=max_tokens, k=settings.retrieval.k,
                          context_tokens=context_tokens_for(prompts, settings))
+        stats = getattr(gen, "stats", None)
+        read = f"{len(gen.hits)} source(s), " if retriever is not None else ""
+        status(f"reading {read}{stats.prompt_tokens if stats else '?'} prompt tokens …")
         for piece in gen:
             if on_piece:
                 on_piece(piece)

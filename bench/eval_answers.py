@@ -30,6 +30,7 @@ median time comparison and to count how often the bare model loops.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -40,7 +41,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+if "--prompt-lookup" not in sys.argv:  # timing decoding: llama.cpp's threads as the app runs them (no policy set)
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 QUESTIONS = ROOT / "bench/data/wstg_questions.jsonl"
 CORPUS = Path(os.environ.get("BASTION_WSTG", ROOT.parent / "shared/devsets/knowledge/wstg/document"))
@@ -270,6 +272,7 @@ def _answers_report(rows: list[dict], args) -> dict:
         "median_bare_s": round(statistics.median([r["bare_seconds"] for r in gen]), 2) if gen and not args.no_bare else None,
         "cites_answering_file": sum(1 for r in answerable if r["cites_answering_file"]),
         "median_prompt_tokens": statistics.median([r["prompt_tokens"] for r in gen]) if gen else None,
+        "median_tokens_per_s": round(statistics.median([r["tokens_per_s"] for r in gen if r["tokens_per_s"]] or [0]), 2) if gen else None,
         "median_ttft_s": round(statistics.median([r["ttft_s"] for r in gen if r["ttft_s"] is not None] or [0]), 2) if gen else None,
         "rows": rows,
     }
@@ -284,31 +287,45 @@ def cmd_answers(args) -> int:
 
     settings, bundle, emb = open_bundle_parts(args.bundle)
     llm_path = args.llm or os.environ.get("BASTION_BENCH_LLM")
-    if llm_path:  # the same bundle, another chat model (a yardstick)
-        from app.llm.engine import EngineConfig, LlamaEngine, Sampling
-        from app.prompts import SAMPLING_PRESETS
 
-        engine = LlamaEngine(Path(llm_path), EngineConfig(n_ctx=settings.engine.n_ctx, max_tokens=args.max_tokens,
-                                                          sampling=Sampling(**SAMPLING_PRESETS["default"])))
-    else:  # no prompt cache: a budget that leaves the prompt unchanged must not be timed as a cache hit
-        engine = make_engine(settings, bundle, prompt_cache="off")
+    def new_engine(lookup: int):
+        if llm_path:  # the same bundle, another chat model (a yardstick)
+            from app.llm.engine import EngineConfig, LlamaEngine, Sampling
+            from app.prompts import SAMPLING_PRESETS
+
+            return LlamaEngine(Path(llm_path), EngineConfig(n_ctx=settings.engine.n_ctx, max_tokens=args.max_tokens,
+                                                            sampling=Sampling(**SAMPLING_PRESETS["default"]),
+                                                            prompt_lookup=lookup))
+        # no prompt cache: a budget that leaves the prompt unchanged must not be timed as a cache hit
+        eng = make_engine(settings, bundle, prompt_cache="off")
+        eng.config.prompt_lookup = lookup
+        return eng
+
+    lookups = [int(x) for x in args.prompt_lookup.split(",")] if args.prompt_lookup else [settings.engine.prompt_lookup]
+    engines = {n: new_engine(n) for n in lookups}
+    engine = engines[lookups[0]]
     system = load_prompts(bundle.prompts_path).chat_system
     kb = wstg_kb(emb, sync=not args.no_sync)
     have = indexed_files(kb)
     retriever = Retriever([kb], embedder=emb)
     questions = [q for q in load_questions(args.split) if not q["files"] or set(q["files"]) & have][: args.limit or None]
+    for e in engines.values():
+        e.load()
     llm = engine.load()
     prompts = load_prompts(bundle.prompts_path)
     budgets = [int(x) for x in args.context_tokens.split(",")] if args.context_tokens else [prompts.context_tokens]
+    # variants: each source budget, each prompt-lookup setting; keyed "budget" or "budget/lookupN"
+    variants = [(b, n, str(b) if len(lookups) == 1 else f"{b}/lookup{n}") for b in budgets for n in lookups]
     rows = []
-    runs: dict[int, list[dict]] = {b: [] for b in budgets}
+    runs: dict[str, list[dict]] = {key: [] for _, _, key in variants}
     cites_out = open(args.citations, "w", encoding="utf-8") if args.citations else None
     for q in questions:
-        for budget in budgets:  # interleaved per question: each budget sees the same machine load
-            rows = runs[budget]
-            llm.reset()  # every answer evaluates its whole prompt (no prefix left from the variant before)
+        for budget, lookup, key in variants:  # interleaved per question: each variant sees the same machine load
+            rows = runs[key]
+            eng = engines[lookup]
+            eng.load().reset()  # every answer evaluates its whole prompt (no prefix left from the variant before)
             t0 = time.perf_counter()
-            ans = answer(q["question"], engine=engine, retriever=retriever, system=system, max_tokens=args.max_tokens,
+            ans = answer(q["question"], engine=eng, retriever=retriever, system=system, max_tokens=args.max_tokens,
                          context_tokens=budget)
             ans.result()
             secs = time.perf_counter() - t0
@@ -317,6 +334,8 @@ def cmd_answers(args) -> int:
                    "supported_citations": len(ans.citations), "removed": ans.removed_citations,
                    "uncited_sentences": ans.unsupported_sentences, "warnings": [c for c, _ in ans.warnings],
                    "prompt_tokens": ans.stats.prompt_tokens, "ttft_s": ans.stats.ttft_s,
+                   "tokens_per_s": ans.stats.tokens_per_s, "completion_tokens": ans.stats.completion_tokens,
+                   "raw_sha1": hashlib.sha1(ans.raw_text.encode()).hexdigest(),
                    "cites_answering_file": any(Path(c.hit.source).as_posix() in set(q["files"]) or
                                                Path(c.hit.source).name in {Path(f).name for f in q["files"]}
                                                for c in ans.citations)}
@@ -349,14 +368,20 @@ def cmd_answers(args) -> int:
     retriever.close()
     if cites_out is not None:
         cites_out.close()
-    per = {str(b): _answers_report(r, args) for b, r in runs.items()}
+    per = {key: _answers_report(r, args) for key, r in runs.items()}
     report = {"model": engine.name, "split": args.split, "context_tokens": per}
-    if len(budgets) > 1:  # same-run ratios against the first budget (the baseline)
-        base = per[str(budgets[0])]
-        for b in budgets[1:]:
-            p = per[str(b)]
-            report[f"ratio_median_s_{b}_vs_{budgets[0]}"] = round(p["median_s"] / base["median_s"], 3) if base["median_s"] and p["median_s"] else None
-            report[f"ratio_prompt_tokens_{b}_vs_{budgets[0]}"] = round(p["median_prompt_tokens"] / base["median_prompt_tokens"], 3) if base["median_prompt_tokens"] and p["median_prompt_tokens"] else None
+    if len(lookups) > 1:
+        report["prompt_lookup"] = {str(n): e.lookup.reason if e.lookup else "off" for n, e in engines.items()}
+    base_key = variants[0][2]
+    for _, _, key in variants[1:]:  # same-run ratios against the first variant (the baseline)
+        base, p = per[base_key], per[key]
+        for fig in ("median_s", "median_prompt_tokens", "median_tokens_per_s"):
+            report[f"ratio_{fig}_{key}_vs_{base_key}"] = round(p[fig] / base[fig], 3) if base[fig] and p[fig] else None
+        if len(lookups) > 1:  # the same model text with and without prompt-lookup, question by question
+            same = sum(a["raw_sha1"] == b["raw_sha1"] for a, b in zip(runs[base_key], runs[key]))
+            report[f"identical_raw_text_{key}_vs_{base_key}"] = f"{same}/{len(runs[key])}"
+    for e in engines.values():
+        e.close()
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
@@ -380,6 +405,8 @@ def main() -> int:
                     "chunk) as JSON lines here, for a hand check of citation precision.")
     ap.add_argument("--context-tokens", default=None, help="answers: source budgets to compare, e.g. 0,480 (0: whole "
                     "chunks; default: the bundle's prompts.toml); asked interleaved per question, ratios vs the first.")
+    ap.add_argument("--prompt-lookup", default=None, help="answers: prompt-lookup settings to compare, e.g. 0,10 "
+                    "(0: plain decoding; default: the settings' engine.prompt_lookup)")
     ap.add_argument("--no-sync", action="store_true", help="Use the cached index as it is (skip the ingest check).")
     args = ap.parse_args()
     return {"index": cmd_index, "retrieval": cmd_retrieval, "answers": cmd_answers}[args.what](args)

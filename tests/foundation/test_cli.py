@@ -60,10 +60,15 @@ def test_ask_offline_json(starter_bundle):
 
 @pytest.mark.slow
 def test_ask_streams_text(starter_bundle):
-    r = run(["ask", "--max-tokens", "24", "--bundle", str(starter_bundle), "Name one OWASP Top 10 category."],
+    """Text on stdout; with -v, what it did before the first piece on stderr, one timed line per step."""
+    r = run(["ask", "-v", "--max-tokens", "24", "--bundle", str(starter_bundle), "Name one OWASP Top 10 category."],
             env_extra={"BASTION_OFFLINE": "1"})
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip()
+    steps = [line.split("] ", 1)[1] for line in r.stderr.splitlines() if line.startswith("[")]
+    assert steps[0].startswith("loading model ") and steps[1].startswith("model loaded in ")
+    assert steps[2] == "searching knowledge …"
+    assert steps[3].startswith("reading ") and "source(s), " in steps[3] and steps[3].endswith(" prompt tokens …")
 
 
 def test_ask_missing_bundle_one_line_error(tmp_path):
