@@ -50,12 +50,12 @@ def make_engine(settings: Settings, bundle: Bundle | None, *, prompt_cache: str 
         from app.llm.prompt_cache import make_prompt_cache
 
         sha = next((c.sha256 for c in m.components if c.path == m.llm), str(bundle.llm_path))
-        # A saved state holds the KV cache in the context's layout (F16/F32, V transposed or not with
-        # flash attention): it must only load into a context of the same layout.
+        # A saved state holds the KV cache in the context's layout (V transposed unless flash attention
+        # is on): it must only load into a context of the same layout.
         from app.llm.lookup import weights_block_lookup
 
-        f32_kv = weights_block_lookup(bundle.llm_path) is None if cfg.exact_kv is None else cfg.exact_kv
-        layout = f"flash_attn={cfg.flash_attn}|f32_kv={f32_kv}"
+        exact = weights_block_lookup(bundle.llm_path) is None if cfg.exact_batches is None else cfg.exact_batches
+        layout = f"flash_attn={exact}"
         cfg.prompt_cache = make_prompt_cache(prompt_cache, fingerprint=f"{sha}|{layout}", n_ctx=engine.n_ctx)
     return engine
 

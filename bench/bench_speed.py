@@ -247,8 +247,10 @@ def bench_cache(args) -> dict:
     n_prompt = None
     tmp = Path(tempfile.mkdtemp(prefix="bench-kv-"))
     keys = [] if args.only == "session" else ["uncached_q1", "repeat_ask_disk"]
-    keys += [] if args.only == "repeat" else ["uncached_q2", "session_q2", "uncached_q2_kept_sources", "session_q2_kept_sources",
-                                              "uncached_q2_lean", "session_q2_lean"]
+    layouts = [{"app": "", "kept": "_kept_sources", "lean": "_lean"}[x] for x in args.layouts.split(",")]
+    if "" not in layouts:
+        layouts.insert(0, "")  # the app layout's uncached prompt is every ratio's baseline
+    keys += [] if args.only == "repeat" else [f"{w}_q2{layout}" for layout in layouts for w in ("uncached", "session")]
     rows: dict[str, list[float]] = {k: [] for k in keys}
     loads, prompt_tokens = [], {}
     session, _ = _engine(model, args.n_ctx, prompt_cache=make_prompt_cache("ram", fingerprint="bench", n_ctx=args.n_ctx))
@@ -269,7 +271,7 @@ def bench_cache(args) -> dict:
         if args.only == "repeat":
             continue
         # (b) a session: q1 answered, then q2 with q1 and its answer as history (as the TUI and serve keep it).
-        for layout in ("", "_kept_sources", "_lean"):
+        for layout in layouts:
             hits1, hits2 = _note_hits(notes[:5]), _note_hits(notes[5:10])
             if layout == "_lean":  # the app with a bundle source budget: each turn's sources cut (app.knowledge.lean)
                 hits1 = _lean(QUESTIONS[0], hits1, args.context_tokens, session)
@@ -297,9 +299,11 @@ def bench_cache(args) -> dict:
         ratios["repeat_ask_disk/uncached"] = round(med["repeat_ask_disk"] / med["uncached_q1"], 3)
     if "session_q2" in med:
         ratios["session_q2/uncached_q2"] = round(med["session_q2"] / med["uncached_q2"], 3)
+    if "session_q2_kept_sources" in med:
         ratios["kept sources: session_q2/uncached_q2 (its own, longer, full prompt)"] = round(
             med["session_q2_kept_sources"] / med["uncached_q2_kept_sources"], 3)
         ratios["kept sources: session_q2/app layout session_q2"] = round(med["session_q2_kept_sources"] / med["session_q2"], 3)
+    if "session_q2_lean" in med:
         ratios[f"lean {args.context_tokens}: session_q2/uncached_q2 (the full prompt)"] = round(
             med["session_q2_lean"] / med["uncached_q2"], 3)
         ratios[f"lean {args.context_tokens}: uncached_q2/uncached_q2 (cut alone)"] = round(
@@ -313,15 +317,15 @@ def bench_cache(args) -> dict:
 def bench_lookup(args) -> dict:
     """Greedy grounded answers with and without prompt-lookup decoding, interleaved: tokens/s and identical text.
 
-    Three engines on the same model: plain decoding with an F16 KV cache (the app before issue 18's third
-    session), plain decoding as the app runs it now with prompt-lookup off (F32 KV cache for batch-exact
-    weight types: the text lookup must reproduce) and prompt-lookup.
+    Three engines on the same model: plain decoding with the default attention kernel (the app before issue
+    18's third session), plain decoding as the app runs it now with prompt-lookup off (flash attention for
+    batch-exact weight types: the text lookup must reproduce) and prompt-lookup.
     Two questions over different starter notes; tokens/s counts completion tokens after the first.
     OMP_WAIT_POLICY is left as the caller's shell has it (the app sets none), unlike the other subcommands."""
     model = _model_path(args.model)
     notes = sorted((ROOT / "app" / "knowledge" / "notes").glob("*.md"))
     prompts = [_rag_messages(QUESTIONS[0], notes[:5]), _rag_messages(QUESTIONS[1], notes[5:10])]
-    engines = {"plain_f16kv": _engine(model, args.n_ctx, exact_kv=False)[0], "plain": _engine(model, args.n_ctx)[0],
+    engines = {"plain_default_attn": _engine(model, args.n_ctx, exact_batches=False)[0], "plain": _engine(model, args.n_ctx)[0],
                "lookup": _engine(model, args.n_ctx, prompt_lookup=args.draft)[0]}
     rows: dict[str, list[dict]] = {k: [] for k in engines}
     texts: dict[str, list[set[str]]] = {k: [set() for _ in prompts] for k in engines}
@@ -343,14 +347,14 @@ def bench_lookup(args) -> dict:
                "tokens": [x["n"] for x in v[: len(prompts)]]} for k, v in rows.items()}
     same = all(texts["plain"][q] == texts["lookup"][q] and len(texts["lookup"][q]) == 1 for q in range(len(prompts)))
     return {"model": str(model), "draft_tokens": args.draft, "rounds": args.rounds, "variants": med,
-            "lookup_status": status.reason if status else None,
+            "lookup_status": status.reason if status else None, "lookup_probe_s": round(status.probe_s, 2) if status else None,
             "drafted_tokens": getattr(drafter, "drafted", None), "kept_tokens": getattr(drafter, "kept", None),
             "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(unset)"),
             "identical_greedy_text_lookup_vs_plain": same,
-            "identical_greedy_text_plain_vs_plain_f16kv": all(texts["plain"][q] == texts["plain_f16kv"][q] for q in range(len(prompts))),
+            "identical_greedy_text_plain_vs_plain_default_attn": all(texts["plain"][q] == texts["plain_default_attn"][q] for q in range(len(prompts))),
             "ratios": {"lookup/plain tokens_per_s": round(med["lookup"]["tokens_per_s"] / med["plain"]["tokens_per_s"], 3),
-                       "lookup/plain_f16kv tokens_per_s": round(med["lookup"]["tokens_per_s"] / med["plain_f16kv"]["tokens_per_s"], 3),
-                       "plain/plain_f16kv tokens_per_s": round(med["plain"]["tokens_per_s"] / med["plain_f16kv"]["tokens_per_s"], 3),
+                       "lookup/plain_default_attn tokens_per_s": round(med["lookup"]["tokens_per_s"] / med["plain_default_attn"]["tokens_per_s"], 3),
+                       "plain/plain_default_attn tokens_per_s": round(med["plain"]["tokens_per_s"] / med["plain_default_attn"]["tokens_per_s"], 3),
                        "lookup/plain ttft": round(med["lookup"]["ttft_s"] / med["plain"]["ttft_s"], 3)},
             "answers": [sorted(t)[0][:300] for t in texts["plain"]]}
 
@@ -463,6 +467,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--n-ctx", type=int, default=4096)
     c.add_argument("--only", choices=("repeat", "session"), default=None, help="time only (a) or only (b)")
     c.add_argument("--context-tokens", type=int, default=480, help="source budget of the lean layout (the starter's)")
+    c.add_argument("--layouts", default="app,kept,lean", help="session layouts to time: app (earlier turns as their "
+                   "question), kept (with their sources), lean (app layout, sources cut to --context-tokens)")
     lk.add_argument("--draft", type=int, default=10, help="tokens drafted per step")
     lk.add_argument("--max-tokens", type=int, default=160)
     su = sub.add_parser("startup", help="`bastion --help` (and `ask --help`, the old Rich help) median wall time vs a bare interpreter start")

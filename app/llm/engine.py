@@ -324,14 +324,12 @@ class EngineConfig:
     already in the prompt; 0 = off. Taken only when the model's weights are of types llama.cpp
     evaluates batch-exactly and a probe at load confirms it (`app.llm.lookup`); then the text is
     the one plain decoding writes. See `LlamaEngine.lookup`."""
-    exact_kv: bool | None = None
-    """Keep the KV cache in F32 instead of F16: a token's logits then do not depend on how many tokens
-    share its batch (with F16 keys llama.cpp's batched attention rounds differently from the one-token
-    path), which prompt-lookup needs. None = on exactly when the weights are of batch-exact types, so
-    that switching prompt-lookup on or off never changes the text. Costs here: KV memory x2,
-    prefill ~5%, decoding ~15% (prompt-lookup wins it back where it drafts)."""
-    flash_attn: bool = False
-    """llama.cpp's flash attention: on this CPU prefill ~10% faster, decoding ~40% slower; off."""
+    exact_batches: bool | None = None
+    """Run attention through llama.cpp's flash-attention kernel, whose logits do not depend on how
+    many tokens share a batch (the default kernel's do, by up to ~0.9 logit here), which prompt-lookup
+    needs. None = on exactly when the weights are of batch-exact types, so that switching prompt-lookup
+    on or off never changes the text. Costs here (SmolLM2, 1,100 tokens of context): prefill ~10%
+    faster, one-token decoding ~30% slower, which prompt-lookup wins back where it drafts."""
     prompt_cache: Any = None
     """A llama-cpp-python prompt cache from `app.llm.prompt_cache.make_prompt_cache`; None = only the
     live context's common prefix is reused."""
@@ -383,25 +381,22 @@ class LlamaEngine:
             n_ctx=self.n_ctx,
             n_gpu_layers=self.config.n_gpu_layers,
             seed=self.config.seed,
-            flash_attn=self.config.flash_attn,
             verbose=False,
         )
         if self.config.n_threads:
             kwargs["n_threads"] = self.config.n_threads
-        from app.llm.lookup import LookupStatus, lookup_llama_class, source_lookup_class, weights_block_lookup
+        from app.llm.lookup import LookupStatus, exact_llama_class, source_lookup_class, weights_block_lookup
 
         blocked = weights_block_lookup(self.model_path)  # from the header: None when batch-exact types only
-        exact = blocked is None if self.config.exact_kv is None else self.config.exact_kv
-        if exact:
-            kwargs["type_k"] = kwargs["type_v"] = llama_cpp.GGML_TYPE_F32
-        llama_class = llama_cpp.Llama
+        exact = blocked is None if self.config.exact_batches is None else self.config.exact_batches
+        kwargs["flash_attn"] = exact
+        llama_class = exact_llama_class()
         lookup = self.config.prompt_lookup
         if lookup and (blocked or not exact):
-            self.lookup = LookupStatus(lookup, False, blocked or "off: exact_kv is off (an F16 KV cache rounds differently in a batch)")
+            self.lookup = LookupStatus(lookup, False, blocked or "off: exact_batches is off (the default attention kernel rounds differently in a batch)")
             log.info("prompt-lookup %s", self.lookup.reason)
             lookup = 0
         elif lookup:
-            llama_class = lookup_llama_class()
             kwargs["draft_model"] = source_lookup_class()(lookup)
             kwargs["check_span"] = lookup + 1
         t0 = time.perf_counter()
@@ -426,15 +421,19 @@ class LlamaEngine:
 
     def _check_lookup(self, llm) -> None:
         """Keep prompt-lookup only if this model's batched logits equal its one-at-a-time ones."""
-        from app.llm.lookup import LookupStatus, batch_invariant
+        from app.llm.lookup import LookupStatus, remembered_probe
 
         n = self.config.prompt_lookup
-        if batch_invariant(llm, n + 1):
-            self.lookup = LookupStatus(n, True, f"on: {n} draft tokens; batched logits are bit-identical to one-at-a-time")
+        t0 = time.perf_counter()
+        exact, remembered = remembered_probe(llm, self.model_path, n + 1)
+        took = time.perf_counter() - t0
+        if exact:
+            self.lookup = LookupStatus(n, True, f"on: {n} draft tokens; batched logits are bit-identical to one-at-a-time"
+                                                f"{' (probe remembered)' if remembered else ''}", took)
         else:
             llm.draft_model = None  # plain decoding: the check batch would round differently and change the text
             self.lookup = LookupStatus(n, False, "off: this model's batched logits differ from one-at-a-time ones "
-                                                 "on the probe, so drafts could change the text")
+                                                 "on the probe, so drafts could change the text", took)
         log.info("prompt-lookup %s", self.lookup.reason)
 
     def close(self) -> None:
