@@ -40,5 +40,5 @@ def test_draft_size_follows_what_was_kept():
     assert d(ids(*base)).tolist() == [7, 8, 9, 10]            # all kept: k doubles to 4
     base += [99]                                               # none kept: the model chose 99
     assert d(ids(*base)).size == 0                             # ... 6 99 has no earlier match
-    assert d.k == 2 and d.kept == 2 and d.drafted == 6         # none kept: k halved back to 2
+    assert d.k == 1 and d.kept == 2 and d.drafted == 6         # none kept: one past what was kept
     assert d(ids(1, 2, 3, 4, 1, 2, 3)).tolist() == [4, 1]      # a shorter sequence: a new generation, k back to start

@@ -75,11 +75,32 @@ QUOTING = [
 ]
 
 
+def _long_rag_prompt() -> list[dict]:
+    """~900 tokens of the starter notes as sources: past the context length where kernels switch paths."""
+    from pathlib import Path
+
+    import app.knowledge
+
+    notes = sorted((Path(app.knowledge.__file__).parent / "notes").glob("*.md"))[:4]
+    sources = "".join(f"<source n={i}>{' '.join(f.read_text(encoding='utf-8').split()[:160])}</source>\n"
+                      for i, f in enumerate(notes, 1))
+    return [{"role": "system", "content": "Answer from the sources and quote them."},
+            {"role": "user", "content": sources + "\nQuestion: What do the sources say about validating input? Quote them."}]
+
+
 def test_prompt_lookup_keeps_the_text_and_really_drafts(smollm2_gguf, chat_engine):
-    """Greedy and sampled text with prompt-lookup equals plain decoding's, and drafts were really kept."""
+    """Greedy and sampled text with prompt-lookup equals plain decoding's, short and long prompts, with
+    the app's sampling preset (penalties), and drafts were really kept."""
+    from app.llm.engine import Sampling
+    from app.prompts import SAMPLING_PRESETS
+
     fast = LlamaEngine(smollm2_gguf, EngineConfig(n_ctx=2048, max_tokens=64, temperature=0.0, prompt_lookup=10))
+    app_cfg = dict(n_ctx=2048, max_tokens=96, sampling=Sampling(**SAMPLING_PRESETS["small"]))
+    app_plain, app_fast = LlamaEngine(smollm2_gguf, EngineConfig(**app_cfg)), LlamaEngine(smollm2_gguf, EngineConfig(**app_cfg, prompt_lookup=10))
     try:
-        for msgs in (PROMPT, QUOTING):
+        long = _long_rag_prompt()
+        assert chat_engine.fit(long, 64).prompt_tokens > 600
+        for msgs in (PROMPT, QUOTING, long):
             plain = _greedy(chat_engine, msgs)
             assert plain.strip()
             assert _greedy(fast, msgs) == plain
@@ -89,8 +110,13 @@ def test_prompt_lookup_keeps_the_text_and_really_drafts(smollm2_gguf, chat_engin
         # Sampling (temperature 0.8, same seed) draws the same tokens too: the logits are bit-identical.
         warm = chat_engine.chat(QUOTING, max_tokens=48, temperature=0.8).result()
         assert fast.chat(QUOTING, max_tokens=48, temperature=0.8).result() == warm
+        # The starter's preset: temperature 0.2 with repeat, presence and frequency penalties.
+        for msgs in (QUOTING, long):
+            assert app_fast.chat(msgs).result() == app_plain.chat(msgs).result()
+        assert app_fast.lookup.active
     finally:
-        fast.close()
+        for e in (fast, app_plain, app_fast):
+            e.close()
 
 
 def test_prompt_lookup_stays_off_where_batches_round_differently(smollm2_gguf, tmp_path):
