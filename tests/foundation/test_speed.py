@@ -204,3 +204,24 @@ def test_disk_cache_survives_the_engine_and_recovers_from_damage(smollm2_gguf, c
     # Another model or context size gets another folder.
     other = make_prompt_cache("disk", fingerprint="other", n_ctx=2048, root=tmp_path)
     assert other.cache.directory != folder
+
+
+def test_the_app_turns_prompt_lookup_on_from_settings(starter_bundle):
+    """`engine.prompt_lookup` (default 10) reaches the engine; the starter's Q4_1 weights take it; 0 turns it off
+    without changing the attention kernel (so the text is the same either way)."""
+    from app.runtime import make_engine
+    from app.settings import load_settings
+
+    on = make_engine(load_settings(bundle=starter_bundle), load_bundle(starter_bundle), prompt_cache="off")
+    off = make_engine(load_settings(bundle=starter_bundle, engine={"prompt_lookup": 0}), load_bundle(starter_bundle),
+                      prompt_cache="off")
+    try:
+        assert on.config.prompt_lookup == 10 and off.config.prompt_lookup == 0
+        on.load(), off.load()
+        assert on.lookup.active, on.lookup.reason
+        assert off.lookup is None and off.load().draft_model is None
+        assert on.load().context_params.flash_attn_type == off.load().context_params.flash_attn_type
+        msgs = [{"role": "user", "content": "Name one OWASP Top 10 category."}]
+        assert on.chat(msgs, max_tokens=32).result() == off.chat(msgs, max_tokens=32).result()
+    finally:
+        on.close(), off.close()
