@@ -7,7 +7,7 @@ prompts.toml:
     [analysis]
     system = "..."
     [retrieval]
-    context_tokens = 480  # sources cut to this many tokens around the question's terms (0: whole chunks)
+    context_tokens = 400  # sources cut to this many tokens around the question's terms (0: whole chunks)
     [sampling]            # the chat model's sampling preset (llama.cpp knobs)
     temperature = 0.2
     top_k = 40
@@ -55,7 +55,7 @@ SAMPLING_PRESETS: dict[str, dict[str, float | int]] = {
 }
 """Sampling presets the builder writes into a bundle's prompts.toml ("small" for the starter)."""
 
-CONTEXT_PRESETS: dict[str, int] = {"default": 0, "small": 480}
+CONTEXT_PRESETS: dict[str, int] = {"default": 0, "small": 400}
 """Source token budget per preset (`app.knowledge.lean`): a 135M model reads five whole chunks slowly and
 follows them badly; a capable model gets whole chunks."""
 

@@ -35,7 +35,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-if sys.argv[1:2] != ["lookup"]:  # several contexts on 2 cores; `lookup` runs one engine at a time, as the app does
+# PASSIVE keeps llama.cpp's idle OpenMP threads from spinning (several contexts on 2 cores); it also makes
+# small multi-threaded batches several times slower, so `lookup` (and any run with --omp-default) leaves
+# the policy as the shell has it, as the app does.
+if sys.argv[1:2] != ["lookup"] and "--omp-default" not in sys.argv:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 EMBED_VARIANTS = ("one-at-a-time", "legacy-32", "batched", "torch-minilm", "ingest")
@@ -466,7 +469,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--rounds", type=int, default=2)
         p.add_argument("--n-ctx", type=int, default=4096)
     c.add_argument("--only", choices=("repeat", "session"), default=None, help="time only (a) or only (b)")
-    c.add_argument("--context-tokens", type=int, default=480, help="source budget of the lean layout (the starter's)")
+    c.add_argument("--context-tokens", type=int, default=400, help="source budget of the lean layout (the starter's)")
     c.add_argument("--layouts", default="app,kept,lean", help="session layouts to time: app (earlier turns as their "
                    "question), kept (with their sources), lean (app layout, sources cut to --context-tokens)")
     lk.add_argument("--draft", type=int, default=10, help="tokens drafted per step")
@@ -478,6 +481,8 @@ def main(argv: list[str] | None = None) -> int:
     tu.add_argument("--runs", type=int, default=5)
     for p in (e, c, lk, su, tu):
         p.add_argument("--json", action="store_true")
+        p.add_argument("--omp-default", action="store_true", help="leave OMP_WAIT_POLICY unset (the app's "
+                       "setting) instead of PASSIVE (read before llama.cpp loads)")
     args = ap.parse_args(argv)
     if args.cmd == "_embed-worker":
         print(json.dumps(embed_worker(args)))
