@@ -26,13 +26,17 @@ TEXTS = [
     "A very long chunk of text about cross-site scripting, output encoding and CSP. " * 60,
 ] + [f"note {i}: validate input {i} against an allow-list before use" for i in range(30)]
 
-PROMPT = [
-    {"role": "system", "content": "Answer from the sources. Quote them where you can."},
-    {"role": "user", "content": "<source n=1>Parameterised queries keep user input out of the SQL text: "
-                                "the driver sends the statement and the values separately, so a quote in "
-                                "the input cannot end the string.</source>\n\nQuestion: How do parameterised "
-                                "queries prevent SQL injection? Quote the source."},
-]
+SQL_SOURCE = ("Parameterised queries keep user input out of the SQL text: the driver sends the statement and the "
+              "values separately, so a quote in the input cannot end the string.")
+
+
+def _one_source(system: str, source: str, question: str) -> list[dict]:
+    return [{"role": "system", "content": system},
+            {"role": "user", "content": f"<source n=1>{source}</source>\n\nQuestion: {question}"}]
+
+
+PROMPT = _one_source("Answer from the sources. Quote them where you can.", SQL_SOURCE,
+                     "How do parameterised queries prevent SQL injection? Quote the source.")
 
 
 @pytest.fixture(scope="module")
@@ -66,13 +70,9 @@ def _greedy(engine: LlamaEngine, messages=PROMPT, max_tokens: int = 48) -> str:
     return engine.chat(messages, max_tokens=max_tokens, temperature=0.0).result()
 
 
-QUOTING = [
-    {"role": "system", "content": "Answer from the sources. Copy their sentences word for word."},
-    {"role": "user", "content": "<source n=1>Parameterised queries keep user input out of the SQL text: the driver "
-                                "sends the statement and the values separately, so a quote in the input cannot end "
-                                "the string. Never build SQL by concatenating or formatting strings with user input."
-                                "</source>\n\nQuestion: Repeat the source's two sentences exactly."},
-]
+QUOTING = _one_source("Answer from the sources. Copy their sentences word for word.",
+                      SQL_SOURCE + " Never build SQL by concatenating or formatting strings with user input.",
+                      "Repeat the source's two sentences exactly.")
 
 
 def _long_rag_prompt() -> list[dict]:
