@@ -52,10 +52,9 @@ def make_engine(settings: Settings, bundle: Bundle | None, *, prompt_cache: str 
         sha = next((c.sha256 for c in m.components if c.path == m.llm), str(bundle.llm_path))
         # A saved state holds the KV cache in the context's layout (V transposed unless flash attention
         # is on): it must only load into a context of the same layout.
-        from app.llm.lookup import weights_block_lookup
+        from app.llm.lookup import flash_attention_for
 
-        exact = weights_block_lookup(bundle.llm_path) is None if cfg.exact_batches is None else cfg.exact_batches
-        layout = f"flash_attn={exact}"
+        layout = f"flash_attn={flash_attention_for(bundle.llm_path, cfg.exact_batches)}"
         cfg.prompt_cache = make_prompt_cache(prompt_cache, fingerprint=f"{sha}|{layout}", n_ctx=engine.n_ctx)
     return engine
 

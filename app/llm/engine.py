@@ -349,7 +349,7 @@ class LlamaEngine:
         self._gen_lock = threading.Lock()
         self.load_seconds: float | None = None
         self.lookup = None
-        """`app.llm.lookup.LookupStatus` once loaded with prompt_lookup > 0."""
+        """`app.llm.lookup.LookupStatus` once loaded with prompt_lookup > 0 (why it is on or off)."""
 
     # -- loading -------------------------------------------------------------
     @property
@@ -385,10 +385,11 @@ class LlamaEngine:
         )
         if self.config.n_threads:
             kwargs["n_threads"] = self.config.n_threads
-        from app.llm.lookup import LookupStatus, exact_llama_class, source_lookup_class, weights_block_lookup
+        from app.llm.lookup import (LookupStatus, exact_llama_class, flash_attention_for, source_lookup_class,
+                                    weights_block_lookup)
 
         blocked = weights_block_lookup(self.model_path)  # from the header: None when batch-exact types only
-        exact = blocked is None if self.config.exact_batches is None else self.config.exact_batches
+        exact = flash_attention_for(self.model_path, self.config.exact_batches)
         kwargs["flash_attn"] = exact
         llama_class = exact_llama_class()
         lookup = self.config.prompt_lookup
