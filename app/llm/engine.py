@@ -394,7 +394,8 @@ class LlamaEngine:
         llama_class = exact_llama_class()
         lookup = self.config.prompt_lookup
         if lookup and (blocked or not exact):
-            self.lookup = LookupStatus(lookup, False, blocked or "off: exact_batches is off (the default attention kernel rounds differently in a batch)")
+            why = blocked or "off: exact_batches is off (the default attention kernel rounds differently in a batch)"
+            self.lookup = LookupStatus(lookup, False, why)
             log.info("prompt-lookup %s", self.lookup.reason)
             lookup = 0
         elif lookup:
