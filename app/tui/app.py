@@ -138,19 +138,26 @@ class BastionApp(App[None]):
             self.engine_ready.set()
             self.set_engine_state("ready")
         else:
-            self.load_engine()
+            self.load_engine(self.engine, self.engine_ready)
 
     @work(thread=True, exclusive=True, group="engine")
-    def load_engine(self) -> None:
-        """Load the model in a thread; the UI stays live and shows the state."""
+    def load_engine(self, engine: Any, ready: threading.Event) -> None:
+        """Load the model in a thread; the UI stays live and shows the state.
+
+        Takes the engine it was started for: a bundle switch (`apply_settings`) may replace
+        `self.engine` while this one loads, and then this one is closed, not announced."""
         self.call_from_thread(self.set_engine_state, "loading model")
         try:
-            self.engine.load()
+            engine.load()
         except BastionError as exc:
-            self.call_from_thread(self.notify, str(exc), title="Model", severity="error", timeout=10)
-            self.call_from_thread(self.set_engine_state, "model failed")
+            if self.engine is engine:
+                self.call_from_thread(self.notify, str(exc), title="Model", severity="error", timeout=10)
+                self.call_from_thread(self.set_engine_state, "model failed")
             return
-        self.engine_ready.set()
+        if self.engine is not engine:  # switched away while loading
+            engine.close()
+            return
+        ready.set()
         self.call_from_thread(self.set_engine_state, "ready")
 
     @work(thread=True, exclusive=True, group="kb-warm")

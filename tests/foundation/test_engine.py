@@ -70,7 +70,8 @@ def test_json_schema_output_parses_and_validates(chat_engine):
     import jsonschema
 
     msgs = [{"role": "user", "content": "Rate this code: cursor.execute('SELECT * FROM t WHERE id=' + uid). Answer in JSON."}]
-    out = chat_engine.chat_json(msgs, SCHEMA, max_tokens=150)
+    # Room for the schema's own bound (a 200-character "why"): the answer closes because the grammar ends it.
+    out = chat_engine.chat_json(msgs, SCHEMA, max_tokens=320)
     jsonschema.validate(out, SCHEMA)
 
 

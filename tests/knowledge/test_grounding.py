@@ -194,8 +194,9 @@ def test_loop_detector_withholds_the_repeat():
 def test_looping_generation_is_stopped(smollm2_gguf):
     from app.llm.engine import EngineConfig, LlamaEngine, Sampling
 
-    # Greedy decoding with every penalty off: the 135M model repeats itself on this prompt.
-    eng = LlamaEngine(smollm2_gguf, EngineConfig(n_ctx=1024, max_tokens=300, temperature=0.0,
+    # Greedy decoding with every penalty off: the 135M model repeats itself on this prompt with llama.cpp's
+    # default attention kernel (with flash attention, the app's default for its Q4_1 weights, it stops).
+    eng = LlamaEngine(smollm2_gguf, EngineConfig(n_ctx=1024, max_tokens=300, temperature=0.0, exact_batches=False,
                                                  sampling=Sampling(repeat_penalty=1.0)))
     try:
         gen = eng.chat([{"role": "user", "content": "Write the sentence 'I like secure code.' again and again, forever."}])
