@@ -362,26 +362,12 @@ def ensure_checked(path: Path) -> None:
     Called by the engines before llama.cpp opens a GGUF, so even a file that
     never went through `bundle create` cannot crash the process from its header.
     """
-    import json
-
-    from app import paths
+    from app.file_memo import memo_get, memo_put
 
     path = Path(path)
     st = path.stat()
     key, stamp = str(path.resolve()), [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
-    cache = paths.cache_dir() / "gguf_checked.json"
-    try:
-        seen = json.loads(cache.read_text())
-    except (OSError, ValueError):
-        seen = {}
-    if isinstance(seen, dict) and seen.get(key) == stamp:
+    if memo_get("gguf_checked.json", key) == stamp:
         return
     check_gguf(path)
-    seen = seen if isinstance(seen, dict) else {}
-    seen[key] = stamp
-    try:
-        from app.atomic import write_text
-
-        write_text(cache, json.dumps(seen))
-    except OSError as exc:  # a read-only cache only costs a re-check next time
-        log.debug("could not write the GGUF check cache: %s", exc)
+    memo_put("gguf_checked.json", key, stamp)

@@ -210,29 +210,17 @@ def batch_invariant(llm, span: int, *, context: int = 320) -> bool:
 def remembered_probe(llm, model_path, span: int) -> tuple[bool, bool]:
     """`batch_invariant` once per model file version, llama-cpp-python version and span (the verdict is
     a property of the weights and the build); returns (exact, from_cache)."""
-    import json
     from pathlib import Path
 
     import llama_cpp
 
-    from app import paths
+    from app.file_memo import memo_get, memo_put
 
     st = Path(model_path).stat()
     key = f"{Path(model_path).resolve()}|{st.st_size}|{st.st_mtime_ns}|llama_cpp={llama_cpp.__version__}|span={span}|flash_attn|v2"
-    cache = paths.cache_dir() / "lookup_probe.json"
-    try:
-        seen = json.loads(cache.read_text())
-    except (OSError, ValueError):
-        seen = {}
-    seen = seen if isinstance(seen, dict) else {}
-    if isinstance(seen.get(key), bool):
-        return seen[key], True
+    seen = memo_get("lookup_probe.json", key)
+    if isinstance(seen, bool):
+        return seen, True
     exact = batch_invariant(llm, span)
-    seen[key] = exact
-    try:
-        from app.atomic import write_text
-
-        write_text(cache, json.dumps(seen))
-    except OSError as exc:  # a read-only cache only costs another probe next time
-        log.debug("could not write the prompt-lookup probe cache: %s", exc)
+    memo_put("lookup_probe.json", key, exact)
     return exact, False
