@@ -39,6 +39,7 @@ try:
 except Exception:
     pass
 from jinja2.exceptions import TemplateError
+from jinja2.ext import Extension
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 MAX = int(sys.argv[2])
@@ -48,7 +49,16 @@ def raise_exception(message):
     raise TemplateError(message)
 
 
-env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+class Generation(Extension):  # HF's {% generation %} tag, a pass-through (as llama-cpp-python and transformers)
+    tags = {"generation"}
+
+    def parse(self, parser):
+        next(parser.stream)
+        return parser.parse_statements(("name:endgeneration",), drop_needle=True)
+
+
+env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
+                                    extensions=[Generation, "jinja2.ext.loopcontrols"])
 cache = {}
 for line in sys.stdin:
     try:

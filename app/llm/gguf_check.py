@@ -31,15 +31,42 @@ SUPPORTED_VERSIONS = (2, 3)
 DEFAULT_ALIGNMENT = 32
 MAX_KEY_BYTES = 64 * 1024
 MAX_STRING_BYTES = 64 * 1024 * 1024
-MAX_ARRAY_DEPTH = 2
+MAX_ARRAY_DEPTH = 1
+"""Arrays of arrays: gguf-py can write them, llama.cpp cannot read them; refused."""
 MAX_DIMS = 4
+_STRING, _ARRAY = 8, 9
+MAX_TENSOR_NAME = 63
+"""ggml keeps tensor names in a 64-byte buffer (GGML_MAX_NAME), NUL included."""
+INT64_MAX = (1 << 63) - 1
+"""ggml holds dimensions, element counts and byte sizes in int64/size_t: a product past this wraps in C
+(CVE-2025-53630, CVE-2026-27940: a wrapped size allocates a small buffer and the copy overruns it)."""
+MIN_KV_BYTES = 8 + 4 + 1
+"""Smallest metadata entry: key length, value type, a one-byte value."""
+MIN_TENSOR_INFO_BYTES = 8 + 4 + 8 + 4 + 8
+"""Smallest tensor entry: name length, dimension count, one dimension, type, offset."""
+
+# Keys llama.cpp reads with a fixed type: a file giving another type (type confusion) is refused here.
+_U32, _I32, _F32, _BOOL = 4, 5, 6, 7
+EXPECTED_TYPES: dict[str, tuple[int, int | None]] = {
+    "general.architecture": (_STRING, None),
+    "general.alignment": (_U32, None),
+    "general.name": (_STRING, None),
+    "tokenizer.ggml.model": (_STRING, None),
+    "tokenizer.chat_template": (_STRING, None),
+    "tokenizer.ggml.tokens": (_ARRAY, _STRING),
+    "tokenizer.ggml.merges": (_ARRAY, _STRING),
+    "tokenizer.ggml.scores": (_ARRAY, _F32),
+    "tokenizer.ggml.token_type": (_ARRAY, _I32),
+}
+"""key -> (value type, element type for arrays)."""
+VOCAB_PARALLEL = ("tokenizer.ggml.scores", "tokenizer.ggml.token_type")
+"""Arrays llama.cpp indexes by token id: shorter than the vocabulary means an out-of-bounds read."""
 KEPT_ARRAY_KEYS = ("tokenizer.ggml.tokens",)
 """String arrays kept in `metadata` (others are checked and skipped: merges alone are ~150k strings)."""
 
 # value type id -> (struct format, size); 8 = string, 9 = array
 _SCALARS = {0: ("<B", 1), 1: ("<b", 1), 2: ("<H", 2), 3: ("<h", 2), 4: ("<I", 4), 5: ("<i", 4),
             6: ("<f", 4), 7: ("<?", 1), 10: ("<Q", 8), 11: ("<q", 8), 12: ("<d", 8)}
-_STRING, _ARRAY = 8, 9
 
 # ggml tensor type id -> (name, elements per block, bytes per block). From ggml.h / gguf-py constants.
 GGML_TYPES: dict[int, tuple[str, int, int]] = {
@@ -193,13 +220,17 @@ def check_gguf(path: Path, *, check_arch: bool = True) -> GGUFInfo:
         n_tensors = r.u64("tensor count")
         n_kv = r.u64("metadata count")
         # Each KV needs >= 8+1+4+1 bytes and each tensor info >= 8+1+4+8+4+8: bound counts by the file.
-        if n_kv * 14 > size - r.pos or n_tensors * 33 > size - r.pos:
+        if n_kv * MIN_KV_BYTES > size - r.pos or n_tensors * MIN_TENSOR_INFO_BYTES > size - r.pos:
             raise r.fail(f"header claims {n_kv} metadata entries and {n_tensors} tensors, more than the file can hold")
         metadata: dict[str, Any] = {}
         for _ in range(n_kv):
             key = r.string("metadata key", MAX_KEY_BYTES)
+            if key in metadata:
+                raise r.fail(f"metadata key {key!r} appears twice")
             vtype = r.u32(f"type of {key!r}")
+            _check_type(r, key, vtype)
             metadata[key] = _value(r, vtype, key, depth=0)
+        _check_vocabulary(r, metadata)
         tensors = _tensor_table(r, n_tensors, metadata)
     info = GGUFInfo(path=path, version=version, file_size=size, metadata=metadata, tensors=tensors,
                     data_offset=tensors[0].offset if tensors else r.pos)
@@ -207,7 +238,46 @@ def check_gguf(path: Path, *, check_arch: bool = True) -> GGUFInfo:
     return info
 
 
+_TYPE_NAMES = {0: "uint8", 1: "int8", 2: "uint16", 3: "int16", 4: "uint32", 5: "int32", 6: "float32", 7: "bool",
+               8: "string", 9: "array", 10: "uint64", 11: "int64", 12: "float64"}
+
+
+def _check_type(r: _Reader, key: str, vtype: int) -> None:
+    """Type confusion: a key llama.cpp reads as one type, stored as another."""
+    want = EXPECTED_TYPES.get(key)
+    if want is None:
+        return
+    etype = None
+    if vtype == _ARRAY:
+        r.need(4, f"element type of {key!r}")
+        etype = struct.unpack_from("<I", r.buf, r.pos)[0]
+    if (vtype, etype if want[1] is not None else None) != want:
+        got = _TYPE_NAMES.get(vtype, f"type {vtype}") + (f" of {_TYPE_NAMES.get(etype, f'type {etype}')}" if etype is not None else "")
+        wanted = _TYPE_NAMES[want[0]] + (f" of {_TYPE_NAMES[want[1]]}" if want[1] is not None else "")
+        raise r.fail(f"metadata {key!r} is {got}, llama.cpp reads it as {wanted}")
+
+
+def _length(v: Any) -> int | None:
+    return len(v) if isinstance(v, list) else int(v) if isinstance(v, _Skipped) else None
+
+
+def _check_vocabulary(r: _Reader, metadata: dict) -> None:
+    """Per-token arrays must be as long as the vocabulary: llama.cpp indexes them by token id."""
+    n_vocab = _length(metadata.get("tokenizer.ggml.tokens"))
+    if n_vocab is None:
+        return
+    for key in VOCAB_PARALLEL:
+        n = _length(metadata.get(key))
+        if n is not None and n != n_vocab:
+            raise r.fail(f"metadata {key!r} has {n} entries for a vocabulary of {n_vocab} tokens")
+
+
 def _value(r: _Reader, vtype: int, key: str, *, depth: int) -> Any:
+    if vtype == _BOOL:
+        b = r.scalar("<B", 1, f"value of {key!r}")
+        if b > 1:
+            raise r.fail(f"metadata {key!r}: bool holds {b} (only 0 or 1)")
+        return bool(b)
     if vtype in _SCALARS:
         fmt, n = _SCALARS[vtype]
         return r.scalar(fmt, n, f"value of {key!r}")
@@ -218,6 +288,8 @@ def _value(r: _Reader, vtype: int, key: str, *, depth: int) -> Any:
             raise r.fail(f"metadata {key!r}: arrays nested deeper than {MAX_ARRAY_DEPTH}")
         etype = r.u32(f"element type of {key!r}")
         count = r.u64(f"length of {key!r}")
+        if count > INT64_MAX:
+            raise r.fail(f"array {key!r} claims {count} elements (past int64)")
         if etype in _SCALARS:
             n = _SCALARS[etype][1]
             r.need(count * n, f"array {key!r} of {count} elements")
@@ -230,9 +302,7 @@ def _value(r: _Reader, vtype: int, key: str, *, depth: int) -> Any:
             out = r.strings(count, f"array {key!r}", keep=key in KEPT_ARRAY_KEYS or count <= 64)
             return out if out is not None else _Skipped(count)
         if etype == _ARRAY:
-            r.need(count * 12, f"array {key!r} of {count} elements")
-            out = [_value(r, etype, key, depth=depth + 1) for _ in range(count)]
-            return out if count <= 64 else _Skipped(count)
+            raise r.fail(f"metadata {key!r}: arrays of arrays (llama.cpp cannot read them)")
         raise r.fail(f"metadata {key!r}: unknown array element type {etype}")
     raise r.fail(f"metadata {key!r}: unknown value type {vtype}")
 
@@ -243,12 +313,16 @@ class _Skipped(int):
 
 def _tensor_table(r: _Reader, n_tensors: int, metadata: dict) -> list[TensorInfo]:
     alignment = metadata.get("general.alignment", DEFAULT_ALIGNMENT)
-    if not isinstance(alignment, int) or alignment <= 0 or alignment & (alignment - 1) or alignment > 1 << 20:
-        raise r.fail(f"general.alignment {alignment!r} is not a power of two")
+    if isinstance(alignment, bool) or not isinstance(alignment, int) or alignment <= 0 or alignment & (alignment - 1) \
+            or alignment > 1 << 20:
+        raise r.fail(f"general.alignment {alignment!r} is not a power of two up to 1 MiB")
     raw: list[tuple[str, tuple[int, ...], int, int]] = []
     names: set[str] = set()
     for i in range(n_tensors):
         name = r.string(f"name of tensor {i}", MAX_KEY_BYTES)
+        if len(name.encode("utf-8", "surrogatepass")) > MAX_TENSOR_NAME:
+            raise r.fail(f"tensor {i} name {name[:80]!r} is {len(name.encode('utf-8', 'surrogatepass'))} bytes "
+                         f"(ggml holds at most {MAX_TENSOR_NAME})")
         n_dims = r.u32(f"dimension count of tensor {name!r}")
         if not 1 <= n_dims <= MAX_DIMS:
             raise r.fail(f"tensor {name!r} has {n_dims} dimensions (1..{MAX_DIMS} allowed)")
@@ -260,6 +334,8 @@ def _tensor_table(r: _Reader, n_tensors: int, metadata: dict) -> list[TensorInfo
         names.add(name)
         raw.append((name, shape, ttype, offset))
     data_start = -(-r.pos // alignment) * alignment
+    if raw and data_start > r.size:
+        raise r.fail(f"tensor data would start at byte {data_start}, past the end of the file")
     tensors = []
     for name, shape, ttype, offset in raw:
         if ttype not in GGML_TYPES:
@@ -267,12 +343,20 @@ def _tensor_table(r: _Reader, n_tensors: int, metadata: dict) -> list[TensorInfo
         tname, block, bsize = GGML_TYPES[ttype]
         n = 1
         for d in shape:
+            if d > INT64_MAX:  # negative as ggml's int64_t ne[]
+                raise r.fail(f"tensor {name!r} dimension {d} of shape {shape} is negative as int64")
             if d == 0 or d > 1 << 40:
                 raise r.fail(f"tensor {name!r} has an impossible shape {shape}")
             n *= d
+            if n > INT64_MAX:  # the CVE-2025-53630 / CVE-2026-27940 shape: a product that wraps in C
+                raise r.fail(f"tensor {name!r} shape {shape}: element count overflows int64")
         if shape[0] % block:
             raise r.fail(f"tensor {name!r} ({tname}) row of {shape[0]} is not a multiple of its block size {block}")
         nbytes = n // block * bsize
+        if nbytes > INT64_MAX:
+            raise r.fail(f"tensor {name!r} shape {shape} ({tname}): byte size {nbytes} overflows int64")
+        if offset > INT64_MAX:
+            raise r.fail(f"tensor {name!r} data offset {offset} is negative as int64")
         if offset % alignment:
             raise r.fail(f"tensor {name!r} data offset {offset} is not aligned to {alignment}")
         start = data_start + offset
@@ -360,7 +444,8 @@ def ensure_checked(path: Path) -> None:
     """`check_gguf` once per file version: the result is remembered by size, mtime, ctime and inode.
 
     Called by the engines before llama.cpp opens a GGUF, so even a file that
-    never went through `bundle create` cannot crash the process from its header.
+    never went through `bundle create` cannot crash the process from its header
+    or its embedded chat templates.
     """
     from app.file_memo import memo_get, memo_put
 
@@ -369,5 +454,35 @@ def ensure_checked(path: Path) -> None:
     key, stamp = str(path.resolve()), [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
     if memo_get("gguf_checked.json", key) == stamp:
         return
-    check_gguf(path)
+    check_embedded_templates(check_gguf(path))
     memo_put("gguf_checked.json", key, stamp)
+
+
+TEMPLATE_KEY = "tokenizer.chat_template"
+
+
+def embedded_templates(info: GGUFInfo) -> dict[str, str]:
+    """Every chat template the GGUF carries (`tokenizer.chat_template` and its named variants): llama-cpp-python
+    compiles each of them in-process when it loads the model."""
+    return {k: v for k, v in info.metadata.items()
+            if (k == TEMPLATE_KEY or k.startswith(TEMPLATE_KEY + ".")) and isinstance(v, str)}
+
+
+def check_embedded_templates(info: GGUFInfo) -> None:
+    """Compile and render each embedded template in the sandboxed child first (`app.llm.chat_template.
+    render_in_child`): one that does not compile would make llama-cpp-python's loader raise a Jinja error,
+    and one that escapes the sandbox, loops or balloons is refused before it runs in-process. A template
+    that only refuses the sample conversation (`raise_exception`) is not a hazard and passes."""
+    from app.llm.chat_template import SAMPLE, render_in_child
+
+    for key, template in embedded_templates(info).items():
+        result = render_in_child(template, SAMPLE)
+        if result["ok"] or result["kind"] == "raised":
+            continue
+        detail = result["error"]
+        if result["kind"] in ("escape", "limit") or any(
+                w in detail for w in ("TemplateSyntaxError", "RecursionError", "MemoryError", "used more memory")):
+            raise ModelFileError(f"{info.path}: metadata {key!r} (a chat template of {len(template)} characters) "
+                                 f"refused: {detail}",
+                                 hint="the model file carries a broken or hostile chat template; use a GGUF from a "
+                                      "trusted source")
