@@ -19,8 +19,13 @@ import json
 import re
 
 LABELS = ("safe", "low", "medium", "high", "critical")
-_LABEL_SYNONYMS = {"none": "safe", "no risk": "safe", "info": "low", "informational": "low",
-                   "moderate": "medium", "severe": "critical"}
+_LABEL_SYNONYMS = {"none": "safe", "no risk": "safe", "not vulnerable": "safe", "secure": "safe", "benign": "safe",
+                   "info": "low", "informational": "low", "low risk": "low", "moderate": "medium",
+                   "medium risk": "medium", "high risk": "high", "severe": "critical",
+                   # Chinese security ratings (the seed datasets' 安全评级)
+                   "安全": "safe", "无风险": "safe", "无": "safe", "低危": "low", "低": "low", "低风险": "low",
+                   "中危": "medium", "中": "medium", "中风险": "medium", "高危": "high", "高": "high",
+                   "高风险": "high", "严重": "critical", "超危": "critical"}
 _CWE = re.compile(r"\bCWE[-\s_:]?(\d{1,4})\b", re.I)
 _SECTION = re.compile(
     r"^[ \t]*(?:#{1,6}[ \t]*|\*\*|__)?(analysis|label|severity|risk|cwe|why|reason|solution|fix|remediation|fixed code|patched code)"

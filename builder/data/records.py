@@ -110,11 +110,31 @@ def _assistant(text: str) -> tuple[str, str]:
     return text.strip(), "chat"
 
 
+def fence_code(inp: str, hint: object = None) -> str:
+    """A bare code `input` as the fenced block the app's review prompt carries (tagged when the language is known).
+
+    Seed-format reviews (Alpaca: instruction, input = the code, output = analysis/label/risk/solution)
+    put raw code in `input`; without a fence the data stage could not find the code to review."""
+    from app.analysis import languages
+    from app.errors import BastionError
+
+    lang = None
+    if isinstance(hint, str) and hint.strip():
+        try:
+            lang = languages.normalise(hint)
+        except BastionError:
+            lang = None
+    lang = lang or languages.from_content(inp)
+    return f"```{lang or ''}\n{inp.rstrip()}\n```"
+
+
 def _alpaca(rec: dict) -> tuple[list[dict], str]:
     instr = _str(rec, "instruction")
     inp = _str(rec, "input", required=False).strip()
     out = _str(rec, "output")
     content, task = _assistant(out)
+    if task == "code_analysis" and inp and "```" not in inp:
+        inp = fence_code(inp, rec.get("language") or rec.get("lang"))
     user = f"{instr.strip()}\n\n{inp}" if inp else instr.strip()
     msgs = [{"role": "user", "content": user}, {"role": "assistant", "content": content}]
     if rec.get("system"):

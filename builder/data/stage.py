@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -87,8 +88,8 @@ def _write_jsonl(path: Path, examples: list[Example]) -> None:
     write_text(path, "".join(json.dumps(e.to_json(), ensure_ascii=False) + "\n" for e in examples))
 
 
-def app_tasks(sft: list[Example], corpus: list[Example], profile: Profile, progress: Progress
-              ) -> tuple[list[Example], dict]:
+def app_tasks(sft: list[Example], corpus: list[Example], profile: Profile, progress: Progress,
+              ledger: "Ledger | None" = None) -> tuple[list[Example], dict]:
     """Code-analysis records in the app's review format, plus grounded-answering examples; with counts."""
     from dataclasses import asdict
 
@@ -106,6 +107,11 @@ def app_tasks(sft: list[Example], corpus: list[Example], profile: Profile, progr
             e.truth = {"code": code, "language": lang, "label": labelled["label"],
                        "cwe": (labelled.get("risk") or {}).get("cwe")}
         no_code = {id(e) for e, r in found if r is None}
+        if ledger is not None:
+            for e, r in found:
+                if r is None:
+                    ledger.drop(e, "code analysis without analysable code (no code block, or its language is "
+                                   "not one Bastion analyses)")
         sft = [e for e in sft if id(e) not in no_code]
         report["review"] = asdict(counts) | {"dropped_without_code": len(no_code)}
     if dc.grounded and dc.max_grounded:
@@ -185,8 +191,15 @@ def run_data(run: RunDir, profile: Profile, *, inputs: Sequence[str] | None = No
         ex.lang = clean.language(ex.flat_text())
         ex.code_langs = clean.code_languages(ex.flat_text())
 
+    ledger = Ledger()
+    for i in issues:
+        ledger.rows.append(LedgerRow(i.file, i.line, "dropped", f"bad record: field {i.field!r}: {i.message}"))
     too_short = [e for e in examples if len(e.flat_text()) < dc.min_chars]
     too_long = [e for e in examples if len(e.flat_text()) > dc.max_chars]
+    for e in too_short:
+        ledger.drop(e, f"shorter than data.min_chars ({dc.min_chars})")
+    for e in too_long:
+        ledger.drop(e, f"longer than data.max_chars ({dc.max_chars})")
     bad = {id(e) for e in too_short + too_long}
     examples = [e for e in examples if id(e) not in bad]
 
@@ -197,16 +210,21 @@ def run_data(run: RunDir, profile: Profile, *, inputs: Sequence[str] | None = No
         if k not in seen:
             seen.add(k)
             uniq.append(ex)
+        else:
+            ledger.drop(ex, "exact duplicate of an earlier record")
     exact_dups = len(examples) - len(uniq)
     near = set()
     for kind in ("sft", "corpus"):
         group = [e for e in uniq if e.kind == kind]
         near |= {id(group[i]) for i in clean.near_duplicates([e.flat_text() for e in group], dc.near_dup_threshold)}
     kept = [e for e in uniq if id(e) not in near]
+    for e in uniq:
+        if id(e) in near:
+            ledger.drop(e, f"near duplicate (similarity ≥ {dc.near_dup_threshold})")
 
     sft = [e for e in kept if e.kind == "sft"]
     corpus = [e for e in kept if e.kind == "corpus"]
-    sft, tasks = app_tasks(sft, corpus, profile, progress)
+    sft, tasks = app_tasks(sft, corpus, profile, progress, ledger)
     seed = profile.train.seed
     parts = {}
     for dom in ("security", "general"):
@@ -219,6 +237,14 @@ def run_data(run: RunDir, profile: Profile, *, inputs: Sequence[str] | None = No
                            hint=f"{len(issues)} bad record(s) were skipped; see data_report.json or rerun with --strict")
     progress(f"data: {rep.message()}")
 
+    ledger.kept(train, "train")
+    ledger.kept(val, "val")
+    ledger.kept(corpus, "corpus")
+    unused = {id(e) for e in train + val + corpus}
+    for e in sft:
+        if id(e) not in unused and e.source.split(":", 1)[0] != "grounded":
+            ledger.drop(e, "left out by the security:general mix ratio")
+    write_text(st.dir / "records.jsonl", ledger.jsonl())
     _write_jsonl(st.dir / "train.jsonl", train)
     _write_jsonl(st.dir / "val.jsonl", val)
     _write_jsonl(st.dir / "corpus.jsonl", corpus)
@@ -257,6 +283,8 @@ def run_data(run: RunDir, profile: Profile, *, inputs: Sequence[str] | None = No
         "per_code_language": dict(Counter(c for e in final for c in e.code_langs)),
         "per_source": dict(Counter(e.source for e in final + corpus)),
         "app_tasks": tasks,
+        "outcomes": ledger.counts(),
+        "ledger": "records.jsonl (one line per input record: what it became, or why it was dropped)",
     }
     write_text(st.dir / "data_report.json", json.dumps(report, indent=2, ensure_ascii=False))
     summary = {k: report[k] for k in ("records_read", "bad_records", "secrets_scrubbed", "exact_duplicates",
@@ -265,4 +293,42 @@ def run_data(run: RunDir, profile: Profile, *, inputs: Sequence[str] | None = No
     summary["app_tasks"] = {k: tasks[k]["built"] for k in ("review", "grounded") if k in tasks}
     progress(f"data: {summary['records_read']} read, {len(issues)} bad skipped, {summary['secrets_scrubbed']} secrets "
              f"scrubbed, {exact_dups}+{len(near)} duplicates removed → train {len(train)}, val {len(val)}, corpus {len(corpus)}")
-    return st.finish(outputs=["train.jsonl", "val.jsonl", "corpus.jsonl", "data_report.json", "lengths.png"], summary=summary)
+    return st.finish(outputs=["train.jsonl", "val.jsonl", "corpus.jsonl", "data_report.json", "records.jsonl",
+                              "lengths.png"], summary=summary)
+
+
+@dataclass
+class LedgerRow:
+    """What one input record became: `became` is train/val/corpus (with its task) or `dropped` (with why)."""
+
+    source: str
+    line: int
+    became: str
+    why: str = ""
+    task: str = ""
+
+
+@dataclass
+class Ledger:
+    """Per-record outcomes of the data stage, written as records.jsonl beside the report."""
+
+    rows: list[LedgerRow] = field(default_factory=list)
+
+    def drop(self, e: Example, why: str) -> None:
+        self.rows.append(LedgerRow(e.source, e.line, "dropped", why, e.task if e.kind == "sft" else "corpus"))
+
+    def kept(self, examples: list[Example], split: str) -> None:
+        seen: set[int] = set()
+        for e in examples:
+            if id(e) in seen:  # review copies (data.review_weight) are one record
+                continue
+            seen.add(id(e))
+            self.rows.append(LedgerRow(e.source, e.line, split, task=e.task if e.kind == "sft" else "corpus"))
+
+    def counts(self) -> dict[str, int]:
+        c = Counter(f"{r.became}:{r.task}" if r.became != "dropped" else f"dropped:{r.why.split(':')[0]}"
+                    for r in self.rows)
+        return dict(sorted(c.items()))
+
+    def jsonl(self) -> str:
+        return "".join(json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in self.rows)
