@@ -63,6 +63,10 @@ VOCAB_PARALLEL = ("tokenizer.ggml.scores", "tokenizer.ggml.token_type")
 """Arrays llama.cpp indexes by token id: shorter than the vocabulary means an out-of-bounds read."""
 KEPT_ARRAY_KEYS = ("tokenizer.ggml.tokens",)
 """String arrays kept in `metadata` (others are checked and skipped: merges alone are ~150k strings)."""
+UNIQUE_ARRAY_KEYS = ("tokenizer.ggml.tokens",)
+"""Found by bench/bench_fuzz_gguf.py (4 NUL bytes written into 'Ġhypothermia', which llama.cpp then reads
+as the existing 'Ġhypoth'): a vocabulary with two equal tokens fails
+GGML_ASSERT(id_to_token.size() == token_to_id.size()) in llama-vocab.cpp, an abort() that kills the process."""
 
 # value type id -> (struct format, size); 8 = string, 9 = array
 _SCALARS = {0: ("<B", 1), 1: ("<b", 1), 2: ("<H", 2), 3: ("<h", 2), 4: ("<I", 4), 5: ("<i", 4),
@@ -168,9 +172,12 @@ class _Reader:
             raise self.fail(f"{what} claims {n} bytes (limit {limit})")
         return _decode(self.read(n, what))
 
-    def strings(self, count: int, what: str, *, keep: bool) -> list[str] | None:
-        """`count` length-prefixed strings (a vocabulary is ~150k): one tight, bounds-checked loop."""
+    def strings(self, count: int, what: str, *, keep: bool, unique: bool = False) -> list[str] | None:
+        """`count` length-prefixed strings (a vocabulary is ~150k): one tight, bounds-checked loop.
+        With `unique`, two strings equal up to their first NUL byte are refused: llama.cpp reads each
+        vocabulary entry as a C string, so "ab\\0c" is "ab" to it."""
         buf, size, pos, out = self.buf, self.size, self.pos, [] if keep else None
+        seen: dict[bytes, int] | None = {} if unique else None
         unpack = struct.Struct("<Q").unpack_from
         for i in range(count):
             if pos + 8 > size:
@@ -181,6 +188,14 @@ class _Reader:
             if n > MAX_STRING_BYTES or pos + n > size:
                 self.pos = pos
                 raise self.fail(f"{what}: element {i} claims {n} bytes, past the end of the file")
+            if seen is not None:
+                raw = bytes(buf[pos:pos + n]).split(b"\0", 1)[0]
+                if raw in seen:
+                    self.pos = pos
+                    raise self.fail(f"{what}: element {i} {_decode(bytes(buf[pos:pos + n]))[:60]!r} reads as "
+                                    f"element {seen[raw]} {_decode(raw)[:60]!r} to llama.cpp (as C strings), which "
+                                    "aborts on a vocabulary with two equal tokens")
+                seen[raw] = i
             if out is not None:
                 out.append(_decode(buf[pos:pos + n]))
             pos += n
@@ -299,7 +314,8 @@ def _value(r: _Reader, vtype: int, key: str, *, depth: int) -> Any:
             return _Skipped(count)
         if etype == _STRING:
             r.need(count * 8, f"array {key!r} of {count} elements")
-            out = r.strings(count, f"array {key!r}", keep=key in KEPT_ARRAY_KEYS or count <= 64)
+            out = r.strings(count, f"array {key!r}", keep=key in KEPT_ARRAY_KEYS or count <= 64,
+                            unique=key in UNIQUE_ARRAY_KEYS)
             return out if out is not None else _Skipped(count)
         if etype == _ARRAY:
             raise r.fail(f"metadata {key!r}: arrays of arrays (llama.cpp cannot read them)")
@@ -320,6 +336,8 @@ def _tensor_table(r: _Reader, n_tensors: int, metadata: dict) -> list[TensorInfo
     names: set[str] = set()
     for i in range(n_tensors):
         name = r.string(f"name of tensor {i}", MAX_KEY_BYTES)
+        if "\0" in name:  # ggml copies names as C strings: "a\0b" would become "a"
+            raise r.fail(f"tensor {i} name {name[:80]!r} holds a NUL byte")
         if len(name.encode("utf-8", "surrogatepass")) > MAX_TENSOR_NAME:
             raise r.fail(f"tensor {i} name {name[:80]!r} is {len(name.encode('utf-8', 'surrogatepass'))} bytes "
                          f"(ggml holds at most {MAX_TENSOR_NAME})")

@@ -222,6 +222,10 @@ def hostile_cases() -> list[tuple[str, bytes]]:
         ("unknown array element type 99", _plus(KV("x.bad", ARR, [], etype=99))),
         ("bool holding 2", _with_kv("tokenizer.ggml.add_bos_token", raw=b"\x02")),
         ("duplicate metadata key", _plus(KV("general.name", STR, "again"))),
+        ("duplicate token", _with_kv("tokenizer.ggml.tokens", value=TOKENS[:-1] + ["a"])),
+        ("token equal to another up to a NUL (llama.cpp abort)",
+         _with_kv("tokenizer.ggml.tokens", value=TOKENS[:-1] + ["a\0\0\0\0b"])),
+        ("tensor name with a NUL", _with_tensor(1, name="token_embd.weight\0x")),
         ("string length one past the end", _with_kv("tokenizer.chat_template", raw=struct.pack("<Q", 10 ** 6) + b"x")),
     ]
     return [(name, c if isinstance(c, bytes) else encode(c)) for name, c in cases]
@@ -239,13 +243,16 @@ def _raw_tensor_name_length(v: int) -> bytes:
     return bytes(body)
 
 
-def mutate(data: bytes, rng: random.Random, *, header_end: int) -> tuple[str, bytes]:
+def mutate(data: bytes, rng: random.Random, *, header_end: int,
+           zones: list[tuple[int, int]] | None = None) -> tuple[str, bytes]:
     """One random mutation of a valid file's header region (`data[:header_end]`): (what, new bytes).
-    Kinds: a boundary value over an aligned 8- or 4-byte field, a random bit flip, a byte run
-    overwritten, a truncation, a chunk duplicated or dropped (shifts every later field)."""
+    Kinds: a boundary value over an 8- or 4-byte field, a random bit flip, a byte run overwritten,
+    a truncation, a chunk duplicated or dropped (shifts every later field). `zones` (byte ranges)
+    focus the position, e.g. on the counts and the tensor table rather than the vocabulary's text."""
     buf = bytearray(data)
     kind = rng.choice(("u64", "u64", "u32", "flip", "flip", "run", "truncate", "dup", "drop"))
-    at = rng.randrange(4, max(5, header_end - 8))
+    lo, hi = rng.choice(zones) if zones else (4, header_end)
+    at = rng.randrange(max(4, lo), max(lo + 1, min(hi, header_end) - 8))
     if kind == "u64":
         v = rng.choice(HOSTILE_U64 + (len(data), len(data) + 1, rng.getrandbits(64)))
         struct.pack_into("<Q", buf, at, v)

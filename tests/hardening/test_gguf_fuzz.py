@@ -8,6 +8,7 @@ process that validates and would then load must exit cleanly having refused them
 from __future__ import annotations
 
 import random
+import struct
 import subprocess
 import sys
 import textwrap
@@ -132,3 +133,20 @@ def test_mutations_refused_or_accepted_never_crash(tmp_path):
 def test_real_model_passes_the_full_check(smollm2_gguf):
     """No false refusal on the real starter model, templates included."""
     check_embedded_templates(check_gguf(smollm2_gguf))
+
+
+def test_fuzzer_find_vocab_nul_collision_refused(smollm2_gguf, tmp_path):
+    """Regression for what bench/bench_fuzz_gguf.py found (seed 29): four NUL bytes written into the token
+    'Ġhypothermia' make llama.cpp read it as the existing 'Ġhypoth' and abort() on the duplicate."""
+    info = check_gguf(smollm2_gguf)
+    with open(smollm2_gguf, "rb") as fh:
+        header = bytearray(fh.read(info.data_offset))
+    word = "Ġhypothermia".encode()
+    at = header.index(struct.pack("<Q", len(word)) + word) + 8 + len("Ġhypoth".encode())
+    header[at:at + 4] = b"\0" * 4
+    p = tmp_path / "nul-token.gguf"
+    with open(p, "wb") as fh:
+        fh.write(header)
+        fh.truncate(smollm2_gguf.stat().st_size)  # the tensor data, sparse: the header checks never read it
+    with pytest.raises(ModelFileError, match="two equal tokens"):
+        check_gguf(p)
