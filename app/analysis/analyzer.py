@@ -78,7 +78,7 @@ def analyze_code(code: str, *, language: str | None = None, filename: str | None
             rep.findings = res.findings.get(path, [])
             rep.notes += res.notes.get(path, [])
             rep.errors += res.errors.get(path, [])
-            rep.engines_ran += res.engines if lang == "python" else ["semgrep"]
+            rep.engines_ran += res.ran_on(lang)
             rep.timings.update({f"static_{k}": round(v, 3) for k, v in res.seconds.items()})
             _suppressions(rep, honour_suppressions)
     _model_and_verify([rep], engine=engine, use_model=use_model, use_static=use_static, cancel=cancel)
@@ -213,7 +213,7 @@ def analyze_files(files: list[Path], *, engine=None, use_model: bool = True, pro
         rep.findings = res.findings.get(key, [])
         rep.notes += res.notes.get(key, [])
         rep.errors += res.errors.get(key, [])
-        rep.engines_ran = list(res.engines) if lang == "python" else ["semgrep"]
+        rep.engines_ran = res.ran_on(lang)
         rep.timings["static_batch_share"] = round(per_file, 4)
         _suppressions(rep, honour_suppressions)
         analysed.append(rep)
@@ -245,6 +245,7 @@ def _scan(targets: dict[str, str], texts: dict[str, str], max_bytes: int) -> sta
         for name in ("findings", "notes", "errors", "hits"):
             getattr(res, name).update(getattr(one, name))
         res.engines = one.engines
+        res.engine_languages.update(one.engine_languages)
     return res
 
 

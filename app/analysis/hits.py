@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Hit:
-    engine: str  # "semgrep" | "bandit"
+    engine: str  # "semgrep" | "bandit" | "cppcheck" | "clang" | "flawfinder" | "shellcheck"
     path: str
     rule_id: str
     line: int

@@ -59,7 +59,7 @@ class Fix(BaseModel):
 class Evidence(BaseModel):
     """Where a finding comes from: which engine and rule, and which lines."""
 
-    engine: Literal["semgrep", "bandit", "model"]
+    engine: Literal["semgrep", "bandit", "cppcheck", "clang", "flawfinder", "shellcheck", "model"]
     rule_id: str
     line: int = Field(..., ge=0, description="1-based first line (0 = whole file)")
     end_line: int = Field(0, ge=0)

@@ -1,4 +1,5 @@
-"""The static evidence layer: one Semgrep run and one Bandit run per batch, merged into findings."""
+"""The static evidence layer: one Semgrep run, one Bandit run and the optional C/C++ and shell engines
+(app.analysis.engines) per batch, side by side, merged into findings."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import logging
 import re
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.analysis import bandit_runner, semgrep_runner
+from app.analysis import bandit_runner, engines, semgrep_runner
 from app.analysis.cwe import name as cwe_name
 from app.analysis.cwe import related
 from app.analysis.hits import Hit
@@ -28,6 +30,12 @@ class StaticResult:
     errors: dict[str, list[str]] = field(default_factory=dict)
     engines: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    engine_languages: dict[str, tuple[str, ...]] = field(default_factory=dict)  # optional engine -> languages
+
+    def ran_on(self, language: str) -> list[str]:
+        """The engines that ran on files of `language`."""
+        out = ["semgrep"] + (["bandit"] if language == "python" and "bandit" in self.engines else [])
+        return out + [e for e, langs in self.engine_languages.items() if language in langs]
 
 
 def scan(targets: dict[str, str], *, codes: dict[str, str] | None = None, max_bytes: int = 2_000_000) -> StaticResult:
@@ -45,22 +53,39 @@ def scan(targets: dict[str, str], *, codes: dict[str, str] | None = None, max_by
         # of its own can hide a file we chose to scan. Results are mapped back to the real paths.
         alias = _aliases(paths, targets, codes or {}, Path(tmp))
         procs = semgrep_runner.start([tmp], max_bytes=max_bytes)
-        b_hits, b_notes, b_errors = [], {}, {}
-        if py:
-            b_hits, b_notes, b_errors = bandit_runner.run(py)
-            res.engines.append("bandit")
-        t1 = time.perf_counter()
-        s_hits, s_notes, s_errors = semgrep_runner.collect(procs)
+        # the optional engines (cppcheck, clang, flawfinder, shellcheck) run on the same copies meanwhile;
+        # a quoted #include resolves against the real file's folder
+        dirs = {alias[p]: str(Path(p).parent) for p in paths if p in alias and Path(p).is_file()}
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            extra_job = pool.submit(engines.run, {alias[p]: targets[p] for p in paths if p in alias}, include_dirs=dirs)
+            b_hits, b_notes, b_errors = [], {}, {}
+            if py:
+                b_hits, b_notes, b_errors = bandit_runner.run(py)
+                res.engines.append("bandit")
+            t1 = time.perf_counter()
+            s_hits, s_notes, s_errors = semgrep_runner.collect(procs)
+            extra = extra_job.result()
     back = {v: k for k, v in alias.items()}
+    s_hits += extra.hits
     for h in s_hits:
         h.path = back.get(h.path, h.path)
     s_notes = {back.get(k, k): v for k, v in s_notes.items()}
     s_errors = {back.get(k, k): v for k, v in s_errors.items()}
+    for src, dst in ((extra.notes, s_notes), (extra.errors, s_errors)):
+        for k, v in src.items():
+            dst.setdefault(back.get(k, k), []).extend(v)
+    res.engine_languages = dict(extra.ran)
+    for name, why in extra.skipped.items():  # once per file of a language the engine covers
+        langs = next(s.languages for s in engines.SPECS if s.name == name)
+        for p in paths:
+            if targets[p] in langs:
+                s_notes.setdefault(p, []).append(f"{name} skipped: {why}")
     for p in paths:
         if p not in alias:
             res.errors.setdefault(p, []).append("could not copy the file for semgrep; it was not scanned")
     res.engines.insert(0, "semgrep")
-    res.seconds = {"bandit": t1 - t0 if py else 0.0, "semgrep": time.perf_counter() - t0}
+    res.engines += list(extra.ran)
+    res.seconds = {"bandit": t1 - t0 if py else 0.0, "semgrep": time.perf_counter() - t0, **extra.seconds}
     for notes in (s_notes, b_notes):
         for p, ns in notes.items():
             res.notes.setdefault(p, []).extend(ns)
