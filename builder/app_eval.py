@@ -385,7 +385,8 @@ def question_items(questions: Sequence, indexed: Sequence[str]) -> tuple[list[di
 def run_app_eval(*, tuned: Path, base: Path | None, n_ctx: int, stop: Sequence[str], index_dir: Path,
                  embedder_gguf: Path, embed_max_tokens: int, val_records: Sequence[dict], max_items: int,
                  max_tokens: int, chat: dict | None = None, questions: Sequence | None = None,
-                 context_tokens: int = 0, progress: Progress = lambda m: None) -> AppEval:
+                 context_tokens: int = 0, review_files: int | None = None,
+                 progress: Progress = lambda m: None) -> AppEval:
     """Base and tuned through the app's pipelines on the data stage's held-out app-task records.
 
     `questions` (builder.eval_questions.EvalQuestion, from the profile's `eval.questions`): ask their test half
@@ -398,7 +399,8 @@ def run_app_eval(*, tuned: Path, base: Path | None, n_ctx: int, stop: Sequence[s
         grounded_items = [r["truth"] for r in val_records if r.get("task") == "grounded_answer"
                           and r.get("truth", {}).get("in_corpus") and not r["truth"].get("refusal")][:max_items]
         grounded_set = f"data stage held-out grounded records ({len(grounded_items)})"
-    review_items = [r for r in val_records if r.get("task") == "code_analysis" and r.get("truth")][:max_items]
+    review_items = [r for r in val_records if r.get("task") == "code_analysis" and r.get("truth")
+                    ][: review_files or max_items]
     with tempfile.TemporaryDirectory(prefix="bastion-eval-") as tmp:
         files = analysis_files([r["truth"] for r in review_items], Path(tmp))
         progress(f"eval: static analysis of {len(files)} held-out file(s)")

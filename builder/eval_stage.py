@@ -182,7 +182,8 @@ def run_eval(
                                        index_dir=idx.path("index"), embedder_gguf=gguf, embed_max_tokens=max_tokens,
                                        val_records=val_records, max_items=max_items, max_tokens=max_new_tokens,
                                        chat=chat, questions=questions, progress=progress,
-                                       context_tokens=CONTEXT_PRESETS[prompt_preset(profile)])
+                                       context_tokens=CONTEXT_PRESETS[prompt_preset(profile)],
+                                       review_files=profile.eval.review_files)
         app_ev.save(st.dir)
     report = {"profile": profile.name, "retrieval": retrieval, "chat": chat,
               "app": app_ev.model_dump() if app_ev else None,

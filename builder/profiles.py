@@ -84,6 +84,9 @@ class EvalConfig(_Strict):
     """JSONL of held-out questions ({id, question, files}, e.g. bench/data/wstg_questions.jsonl): the eval asks the
     test half (sha1(id) odd) whose answering file is indexed, and the data stage never trains an answer from those
     files (builder.eval_questions). None: the data stage's held-out grounded records are asked instead."""
+    review_files: int = 12
+    """How many held-out code-review records (val.jsonl, e.g. a public suite's test half pinned there with
+    `split: test`) the eval analyses through `bastion analyze`, base vs tuned: fewer than 10 files decide nothing."""
 
 
 def _affects(*stages: str) -> dict:

@@ -57,6 +57,8 @@ class Example:
     code_langs: list[str] = field(default_factory=list)
     truth: dict = field(default_factory=dict)
     """What the eval scores against (app-task examples): the labelled verdict/CWE, or the answering source."""
+    pinned: str = ""
+    """"train" or "val" when the record names its split (a public suite's tune/test halves), else ""."""
 
     def flat_text(self) -> str:
         """All the text, for dedup, length filters and language detection."""
@@ -68,6 +70,8 @@ class Example:
         d = asdict(self)
         if not self.truth:
             d.pop("truth")
+        if not self.pinned:
+            d.pop("pinned")
         if self.kind == "sft":
             d.pop("text")
         else:
@@ -210,6 +214,7 @@ def normalise(rec: object, *, source: str, line: int, domain: str) -> Example:
     dom = rec.get("domain") or rec.get("category")
     if isinstance(dom, str) and dom.lower() in DOMAINS:
         domain = dom.lower()
+    pinned = _pinned_split(rec.get("split"))
     if fmt == "text":
         return Example("corpus", fmt, domain, source, line, text=_str(rec, "text").strip())
     if fmt == "alpaca":
@@ -221,4 +226,17 @@ def normalise(rec: object, *, source: str, line: int, domain: str) -> Example:
                             {"system": "system", "user": "user", "assistant": "assistant"})
     else:
         msgs, task = _prompt_response(rec)
-    return Example("sft", fmt, domain, source, line, messages=msgs, task=task)
+    return Example("sft", fmt, domain, source, line, messages=msgs, task=task, pinned=pinned)
+
+
+_SPLITS = {"train": "train", "tune": "train", "val": "val", "validation": "val", "test": "val", "held_out": "val"}
+
+
+def _pinned_split(value: object) -> str:
+    """A record's own `split` field: public suites come split once (tune/test), and the eval must use their test half."""
+    if value is None or value == "":
+        return ""
+    split = _SPLITS.get(str(value).strip().lower()) if isinstance(value, str) else None
+    if split is None:
+        raise RecordError("split", f"split {value!r} is not one of {', '.join(sorted(_SPLITS))}")
+    return split

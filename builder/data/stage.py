@@ -228,7 +228,10 @@ def run_data(run: RunDir, profile: Profile, *, inputs: Sequence[str] | None = No
     seed = profile.train.seed
     parts = {}
     for dom in ("security", "general"):
-        parts[dom] = mix.split([e for e in sft if e.domain == dom], val_fraction=dc.val_fraction, seed=seed)
+        free = [e for e in sft if e.domain == dom and not e.pinned]
+        tr, va = mix.split(free, val_fraction=dc.val_fraction, seed=seed)
+        pinned = [e for e in sft if e.domain == dom and e.pinned]  # a record that names its split keeps it
+        parts[dom] = (tr + [e for e in pinned if e.pinned == "train"], va + [e for e in pinned if e.pinned == "val"])
     train, rep = mix.mix(parts["security"][0], parts["general"][0], ratio=dc.mix_ratio, seed=seed)
     val, vrep = mix.mix(parts["security"][1], parts["general"][1], ratio=dc.mix_ratio, seed=seed)
     train, review_copies = mix.repeat_task(train, "code_analysis", dc.review_weight, seed=seed)

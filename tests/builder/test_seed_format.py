@@ -75,3 +75,22 @@ def test_seed_reviews_reach_the_review_task_and_the_ledger(tmp_path):
     assert ledger[6]["task"] == "chat"
     assert ledger[7]["became"] == "dropped" and "output.label" in ledger[7]["why"]
     assert rep["outcomes"]["dropped:bad record"] == 1
+
+
+def test_a_record_that_names_its_split_keeps_it(tmp_path):
+    from builder.data.records import RecordError
+
+    profile = load_profile("smollm2-135m")
+    d = tmp_path / "data" / "security"
+    d.mkdir(parents=True)
+    rows = [dict(_seed(SQLI.replace("uid", f"uid{i}"), "high", "CWE-89 SQL injection", "",
+                       f"Variant {i}: the id is formatted into the SQL text."), split="test" if i < 3 else "tune")
+            for i in range(6)]
+    (d / "s.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    res = run_data(RunDir(tmp_path / "run", profile=profile.name), profile, inputs=[str(tmp_path / "data")])
+    val = [json.loads(x) for x in (res.dir / "val.jsonl").read_text().splitlines() if x.strip()]
+    held = sorted(r["line"] for r in val if r["task"] == "code_analysis")
+    assert held == [1, 2, 3]
+    with pytest.raises(RecordError) as exc:
+        normalise(dict(rows[0], split="later"), source="s", line=1, domain="security")
+    assert exc.value.field == "split"
