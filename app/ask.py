@@ -116,7 +116,10 @@ def _retriever(settings: Settings, bundle, names: list[str] | None = None):
         kbs, warnings = open_knowledge(settings, bundle, embedder)
     if not kbs:
         return None, warnings + ["no knowledge index (bundle or `bastion ingest`): answering without sources"]
-    return Retriever(kbs, embedder=embedder, min_score=settings.retrieval.min_score or None), warnings
+    from app.knowledge.cross_encoder import bundle_reranker
+
+    return Retriever(kbs, embedder=embedder, min_score=settings.retrieval.min_score or None,
+                     reranker=bundle_reranker(bundle)), warnings
 
 
 def _source(n: int, hit) -> dict:

@@ -125,7 +125,9 @@ def search_cmd(
     if not kbs:
         raise BastionError("there is no knowledge index to search",
                            hint="add documents with `bastion ingest PATH`, or use a bundle with an index")
-    retriever = Retriever(kbs, embedder=emb, min_score=settings.retrieval.min_score or None)
+    from app.knowledge.cross_encoder import bundle_reranker
+
+    retriever = Retriever(kbs, embedder=emb, min_score=settings.retrieval.min_score or None, reranker=bundle_reranker(b))
     try:
         hits = retriever.search(query, k=k, mode=mode)  # type: ignore[arg-type]
     finally:

@@ -11,8 +11,9 @@ Cross-lingual: the question is expanded with the bilingual security glossary
 terms, the embedder sees an English rendering of a Chinese question. Then a second
 stage (`app.knowledge.rerank`) demotes reference-only chunks, prefers the
 question's language, drops near-duplicates and reorders by a local relevance
-score; a bundle reranker (a `(query, texts) -> scores` callable, e.g. a
-cross-encoder) replaces that score when given.
+score; a bundle reranker (a `(query, texts) -> scores` callable, e.g. the
+builder's cross-encoder, `app.knowledge.cross_encoder`) then reorders the top
+RERANK_TOP of that list (`app.knowledge.rerank.cross_rerank`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ CROSS_WEIGHT_ZH = 1.0
 """Weight of the glossary's English terms (relative to BM25's) for a Chinese question."""
 CROSS_WEIGHT_EN = 0.3
 """Weight of the glossary's Chinese terms for an English question (Chinese notes are a fallback)."""
+RERANK_TOP = 20
+"""How many second-stage hits a bundle's cross-encoder reorders (the issue's budget: the top 20)."""
 LEXICAL_FLOOR = 0.55
 """Default share of the query's (idf-weighted) terms a chunk must contain to pass on words alone."""
 
@@ -192,13 +195,18 @@ class Retriever:
             if floor and not self.relevant(hit, mode):
                 continue
             hits.append(hit)
-        if self.reranker and hits:
-            scores = self.reranker(query, [h.text for h in hits])
-            hits = [h for _, h in sorted(zip(scores, hits), key=lambda t: -t[0])]
-        elif self.second_stage and hits:
+        if self.second_stage and hits:
             from app.knowledge.rerank import rerank
 
             hits = rerank(hits[: max(n, k)], query=exp.dense if exp else query, lang=lang)
+        if self.reranker and hits:
+            from app.knowledge.rerank import cross_rerank
+
+            # The cross-encoder reads English (its base is MiniLM): a Chinese question goes in as its
+            # glossary rendering. Only the top RERANK_TOP are scored: the rest keep their order below.
+            top = hits[:RERANK_TOP]
+            scores = self.reranker(exp.dense if exp else query, [f"{h.heading}\n{h.text}" if h.heading else h.text for h in top])
+            hits = cross_rerank(top, scores, lang=lang) + hits[RERANK_TOP:]
         return hits[:k]
 
     def relevant(self, hit: Hit, mode: Mode = "hybrid") -> bool:

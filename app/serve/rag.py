@@ -130,7 +130,10 @@ class KnowledgeRag:
         if not kbs:
             log.warning("no knowledge index (bundle or `bastion ingest`): serving without retrieval")
             return None
-        retriever = Retriever(kbs, embedder=embedder, min_score=settings.retrieval.min_score or None)
+        from app.knowledge.cross_encoder import bundle_reranker
+
+        retriever = Retriever(kbs, embedder=embedder, min_score=settings.retrieval.min_score or None,
+                              reranker=bundle_reranker(bundle))
         prompts = load_prompts(bundle.prompts_path)
         return cls(retriever, system=prompts.chat_system, k=settings.retrieval.k, roots=kb_roots(kbs),
                    context_tokens=context_tokens_for(prompts, settings))

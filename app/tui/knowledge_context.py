@@ -71,7 +71,10 @@ class KnowledgeContext:
             raise ValueError(f"unknown knowledge choice {choice!r}")
         if not kbs:
             raise BastionError("no knowledge base to search", hint="add a folder on the Knowledge screen (F4), or choose 'No knowledge'")
-        return Retriever(kbs, embedder=emb, min_score=r.min_score or None)
+        from app.knowledge.cross_encoder import bundle_reranker
+
+        return Retriever(kbs, embedder=emb, min_score=r.min_score or None,
+                         reranker=bundle_reranker(self.bundle) if self.bundle else None)
 
     def invalidate(self) -> None:
         """Forget open retrievers (after an ingest or a removal)."""
