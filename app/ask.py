@@ -88,6 +88,8 @@ def run_ask(
         "finish_reason": gen.stats.finish_reason,
         "extractive": bool(getattr(gen, "extractive", False)),
         "citations_removed": int(getattr(gen, "removed_citations", 0)),
+        # each shown sentence with its status: supported (cited and checked) / unsupported (marked inline) / quoted
+        "sentences": list(getattr(gen, "shown_sentences", [])),
         "model": engine.name,
         "bundle": str(bundle.root) if bundle else None,
         "timings": asdict(gen.stats),

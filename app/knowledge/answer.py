@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from app.knowledge.followup import retrieval_query
-from app.knowledge.grounding import CheckedSentence, Grounder, Support, extractive, split_sentences
+from app.knowledge.entailment import Entailment
+from app.knowledge.extracts import extract
+from app.knowledge.grounding import CheckedSentence, Grounder, Support, claim_text, split_sentences
 from app.knowledge.prompt_format import CITE_RULES, build_rag_messages, cited_numbers, format_sources  # noqa: F401
 from app.knowledge.retrieval import Hit, Retriever
+from app.knowledge.scope import in_scope
 from app.llm.engine import LOOP_STOPPED, TRUNCATED, GenStats
 
 NO_SOURCES = (
@@ -30,6 +33,12 @@ EXTRACTIVE_NOTE = (
     "The model's answer could not be matched to the sources, so here are the passages that best "
     "match the question, quoted (not a generated answer):"
 )
+REPLACED_NOTE = (
+    "Most of the model's answer is not supported by the sources, so it is not shown; here is what the sources "
+    "say, quoted (not a generated answer):"
+)
+UNSUPPORTED_MARK = "[not supported by the sources]"
+"""Shown inline after a sentence no source supports (CLI, TUI and serve show the answer text as it is)."""
 ANSWER_RESERVE = 64  # tokens kept free besides the answer, for template overhead
 
 WARNINGS = {
@@ -39,6 +48,12 @@ WARNINGS = {
     "truncated": TRUNCATED,
     "loop-stopped": LOOP_STOPPED,
 }
+
+
+def mark_unsupported(text: str) -> str:
+    """`text` with the unsupported mark before its trailing whitespace."""
+    body = text.rstrip()
+    return f"{body} {UNSUPPORTED_MARK}{text[len(body):]}"
 
 
 @dataclass
@@ -67,7 +82,7 @@ class Answer:
     """
 
     def __init__(self, *, hits: list[Hit], query: str, generation=None, fixed_text: str | None = None,
-                 question: str = "", embedder=None, ground: bool = True) -> None:
+                 question: str = "", embedder=None, ground: bool = True, judge=None) -> None:
         self.hits = hits
         self.query = query
         self.question = question or query
@@ -80,6 +95,9 @@ class Answer:
         self._extractive_supports: list[Support] = []
         self.stats: GenStats = generation.stats if generation is not None else GenStats(finish_reason="no_sources")
         self._grounder = Grounder(hits, embedder=embedder) if (ground and generation is not None and hits) else None
+        self._entail = Entailment(judge) if (judge is not None and self._grounder is not None) else None
+        self.replaced = False
+        """The model's text was shown in part (its supported sentences), then replaced by quotes."""
         self._done = False
 
     # -- streaming ------------------------------------------------------------------
@@ -100,7 +118,8 @@ class Answer:
             self._done = True
             return
         buf = ""
-        pending: list[CheckedSentence] = []
+        held: list[CheckedSentence] = []  # from the first unsupported claim on: shown once the answer is judged
+        pending: list[CheckedSentence] = []  # text before the first supported claim waits for it
         released = False
         for piece in self._gen:
             self.raw_text += piece
@@ -111,37 +130,67 @@ class Answer:
                 continue
             buf = "".join(parts[-keep:])
             for sentence in parts[:-keep]:
-                out, released = self._take(sentence, pending, released)
+                out, released = self._take(sentence, pending, held, released)
                 if out:
                     self.text += out
                     yield out
         if buf.strip():
-            out, released = self._take(buf, pending, released)
+            out, released = self._take(buf, pending, held, released)
             if out:
                 self.text += out
                 yield out
-        if not released and not self.stats.cancelled:
-            text, supports = extractive(self.question, self.hits)
-            self.extractive = True
-            self._extractive_supports = supports
-            lines = text.splitlines()
-            for part in [f"{EXTRACTIVE_NOTE}\n\n"] + [line + "\n" for line in lines[:-1]] + lines[-1:]:
-                self.text += part
-                yield part
+        if not self.stats.cancelled:
+            for out in self._settle(pending + held, released):
+                self.text += out
+                yield out
         self.stats.warnings = self.warning_lines()
         self._done = True
 
-    def _take(self, sentence: str, pending: list[CheckedSentence], released: bool) -> tuple[str, bool]:
+    def _take(self, sentence: str, pending: list[CheckedSentence], held: list[CheckedSentence],
+              released: bool) -> tuple[str, bool]:
+        """Check one sentence; stream it while everything so far is supported, else hold it."""
         checked = self._grounder.fix(sentence)
         self.sentences.append(checked)
+        if held or (checked.claim and not checked.supported):
+            held.extend(pending)
+            pending.clear()
+            held.append(checked)
+            return "", released
         if released:
             return checked.text, True
         pending.append(checked)
-        if checked.claim and checked.supported:
+        if checked.claim:
             out = "".join(c.text for c in pending)
             pending.clear()
             return out.lstrip(), True
         return "", False
+
+    def _settle(self, held: list[CheckedSentence], released: bool) -> Iterator[str]:
+        """After generation: the entailment check on held claims, then the rest marked, or the extract."""
+        if self._entail is not None:
+            for k, cs in enumerate(held):
+                if cs.claim and not cs.supported:
+                    for cand in cs.candidates:
+                        if self._entail.stated(claim_text(cs.raw), cand.passage, cand.heading):
+                            held[k] = self._grounder.entailed(cs, cand)
+                            self.sentences[self.sentences.index(cs)] = held[k]
+                            break
+        claims = [c for c in self.sentences if c.claim]
+        supported = sum(1 for c in claims if c.supported)
+        if claims and supported * 2 > len(claims) and (released or any(c.supported for c in held)):
+            text = "".join(c.text if c.status != "unsupported" else mark_unsupported(c.text) for c in held)
+            if text.strip():
+                yield text if released else text.lstrip()
+            return
+        # the substance is unsupported: what the sources say instead (the supported sentences already shown stay)
+        self.replaced = released
+        text, supports = extract(self.question, self.hits)
+        self.extractive = True
+        self._extractive_supports = supports
+        note = REPLACED_NOTE if released else EXTRACTIVE_NOTE
+        lines = text.splitlines()
+        for part in [f"{chr(10) * 2 if released else ''}{note}\n\n"] + [line + "\n" for line in lines[:-1]] + lines[-1:]:
+            yield part
 
     def result(self) -> str:
         for _ in self:
@@ -194,6 +243,29 @@ class Answer:
         return 0 if self.extractive else sum(1 for cs in self.sentences if cs.claim and not cs.supported)
 
     @property
+    def shown_sentences(self) -> list[dict]:
+        """Each sentence of the shown text with its status: supported (cited and checked; `entailed` when the
+        entailment check confirmed a paraphrase), unsupported (marked inline), no-claim, or quoted (an extract)."""
+        out = []
+        shown = [c for c in self.sentences if c.status == "supported"] if self.extractive else self.sentences
+        if self.extractive and not self.replaced:
+            shown = []
+        for cs in shown:
+            out.append({"text": claim_text(cs.text), "status": cs.status, "cited": list(cs.cited),
+                        "entailed": any(s.entailed for s in cs.supports), "marked": cs.status == "unsupported"})
+        for s in (self._extractive_supports if self.extractive else []):
+            out.append({"text": s.span, "status": "quoted", "cited": [s.n], "entailed": False, "marked": False})
+        return out
+
+    @property
+    def entailment_seconds(self) -> float:
+        return self._entail.seconds if self._entail else 0.0
+
+    @property
+    def entailment_calls(self) -> int:
+        return self._entail.calls if self._entail else 0
+
+    @property
     def finish_reason(self) -> str | None:
         return self.stats.finish_reason
 
@@ -229,15 +301,19 @@ def answer(
     k: int = 5,
     ground: bool = True,
     context_tokens: int = 0,
+    entail: bool = True,
 ) -> Answer:
     """Retrieve, prompt with numbered sources, and start streaming the answer.
 
     `history` holds the earlier plain turns ({"role", "content"}), oldest first.
     `ground=False` streams the model's text unchecked (for measuring the raw model).
+    `entail=False` skips the entailment check (then a paraphrase needs the lexical evidence alone).
     `context_tokens` > 0 cuts the sources to that many tokens around what matches the question (`app.knowledge.lean`).
     """
     query = retrieval_query(question, history)
     hits = retriever.search(query, k=k)
+    if hits and not in_scope(question, hits):
+        hits = []
     if not hits:
         return Answer(hits=[], query=query, fixed_text=NO_SOURCES, question=question)
     hits = lean_sources(question, hits, engine=engine, context_tokens=context_tokens)
@@ -245,7 +321,8 @@ def answer(
     messages = build_rag_messages(question, hits, system=system, history=history)
     gen = engine.chat(messages, max_tokens=max_tokens, cancel=cancel)
     return Answer(hits=hits, query=query, generation=gen, question=question,
-                  embedder=getattr(retriever, "embedder", None), ground=ground)
+                  embedder=getattr(retriever, "embedder", None), ground=ground,
+                  judge=engine if entail and hasattr(engine, "chat_json") else None)
 
 
 def lean_sources(question: str, hits: list[Hit], *, engine, context_tokens: int) -> list[Hit]:

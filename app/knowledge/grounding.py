@@ -36,6 +36,10 @@ COSINE_MIN = 0.6
 """...and this embedder cosine between sentence and window (without an embedder: the _STRICT values)."""
 COVERAGE_STRICT = 0.85
 ORDER_STRICT = 0.8
+ENTAIL_COVERAGE_MIN = 0.4
+"""A claim goes to the entailment check only with this share of its content words in one window (and the vetoes)."""
+ENTAIL_CANDIDATES = 2
+"""...against at most this many sources (the best windows)."""
 MIN_CLAIM_TERMS = 2
 """A sentence with fewer content terms ("Sure.", "Here is what I found:") is not a claim."""
 
@@ -55,6 +59,8 @@ class Support:
     cosine: float = 0.0
     order: float = 0.0
     """Share of the sentence's content words found in the span in the same order."""
+    entailed: bool = False
+    """Supported by the entailment check (a paraphrase the lexical checks could not confirm)."""
 
 
 @dataclass
@@ -70,10 +76,29 @@ class CheckedSentence:
     removed: list[int] = field(default_factory=list)
     """Model-written citations that no source supports (or out of range)."""
     added: list[int] = field(default_factory=list)
+    candidates: list["Candidate"] = field(default_factory=list)
+    """For an unsupported claim: passages that pass the hard vetoes, for the entailment check."""
 
     @property
     def supported(self) -> bool:
         return bool(self.supports)
+
+    @property
+    def status(self) -> str:
+        """"supported" (cited and checked), "unsupported" (a claim no source supports) or "no-claim"."""
+        if not self.claim:
+            return "no-claim"
+        return "supported" if self.supports else "unsupported"
+
+
+@dataclass
+class Candidate:
+    """A passage that might state an unsupported claim in other words: every hard veto passed."""
+
+    n: int
+    passage: str
+    heading: str
+    score: float
 
 
 def split_sentences(text: str) -> list[str]:
@@ -157,7 +182,8 @@ class Grounder:
         self.hits = list(hits)
         self.embedder = embedder
         texts = [sanitize_source(h.text)[0] for h in self.hits]  # what the model saw; spans never carry injected text
-        self._windows = [windows(_chunk_sentences(t)) for t in texts]
+        self._sents = [_chunk_sentences(t) for t in texts]
+        self._windows = [windows(x) for x in self._sents]
         self._context = [set(content_terms(h.heading)) for h in self.hits]
         self._lower = [f"{h.heading}\n{t}".lower() for h, t in zip(self.hits, texts)]
         self._vec: dict[str, list[float]] = {}
@@ -187,6 +213,46 @@ class Grounder:
         out.sort(key=lambda s: -s.score)
         return True, out
 
+    def candidates(self, sentence: str) -> list[Candidate]:
+        """Passages an unsupported claim might paraphrase: the vetoes pass and enough of its words are there.
+
+        Numbers must be in the window, identifiers in the chunk, polarity the same; the passage given
+        to the judge is the best window with a sentence either side."""
+        claim = Claim.of(claim_text(sentence))
+        if len(claim.terms) < MIN_CLAIM_TERMS:
+            return []
+        out: list[Candidate] = []
+        for i in range(len(self.hits)):
+            if not all(ident in self._lower[i] for ident in claim.identifiers):
+                continue
+            best: tuple[float, int] | None = None
+            for w, win in enumerate(self._windows[i]):
+                ev = Evidence.measure(claim, win, self._context[i])
+                if not (ev.numbers_ok and ev.polarity_ok) or ev.coverage < ENTAIL_COVERAGE_MIN:
+                    continue
+                score = ev.coverage + (_cos(self._embed(claim.text), self._embed(win.text)) if self.embedder else 0.0)
+                if best is None or score > best[0]:
+                    best = (score, w)
+            if best:
+                out.append(Candidate(n=i + 1, passage=self._passage(i, best[1]), heading=self.hits[i].heading,
+                                     score=round(best[0], 3)))
+        out.sort(key=lambda c: -c.score)
+        return out[:ENTAIL_CANDIDATES]
+
+    def _passage(self, i: int, w: int) -> str:
+        """Window `w` of hit `i` with one sentence of context either side."""
+        sents = self._sents[i]
+        a, b = (w, w) if w < len(sents) else (w - len(sents), w - len(sents) + 1)
+        return " ".join(sents[max(0, a - 1): b + 2])
+
+    def entailed(self, checked: CheckedSentence, cand: Candidate) -> CheckedSentence:
+        """`checked` (an unsupported claim) as supported by `cand` after the entailment check said so."""
+        sup = Support(n=cand.n, score=cand.score, span=cand.passage, entailed=True)
+        written = [n for n in checked.removed if n == cand.n]
+        return CheckedSentence(text=_with_citations(checked.raw, [cand.n]), raw=checked.raw, claim=True, supports=[sup],
+                               cited=[cand.n], removed=[n for n in checked.removed if n != cand.n],
+                               added=[] if written else [cand.n])
+
     def _judge(self, claim: Claim, win, ev: Evidence, n: int) -> Support | None:
         """Support when the window evidences the claim (see the module docstring), else None."""
         if not ev.numbers_ok or ev.coverage < min(VERBATIM_COVERAGE, COVERAGE_MIN):
@@ -195,6 +261,8 @@ class Grounder:
         if not ev.polarity_ok and not copied:
             return None
         verbatim = copied or (ev.verbatim >= VERBATIM_WORDS and ev.coverage >= VERBATIM_COVERAGE)
+        if verbatim and ev.missing and swapped(claim.terms, win.terms, ev.missing):
+            return None  # the passage's words with one exchanged: only the entailment check may accept it
         cosine = 0.0
         if not verbatim:
             if self.embedder is None:
@@ -222,6 +290,9 @@ class Grounder:
         if not is_claim:
             text = CITE.sub("", sentence) if written else sentence
             return CheckedSentence(text=_tidy(text, sentence), raw=sentence, claim=False)
+        if not supports:
+            return CheckedSentence(text=_with_citations(sentence, []), raw=sentence, claim=True, removed=written,
+                                   candidates=self.candidates(sentence))
         supported = {s.n for s in supports}
         keep = [n for n in written if n in supported]
         removed = [n for n in written if n not in supported]
@@ -233,6 +304,22 @@ class Grounder:
         return CheckedSentence(text=text, raw=sentence, claim=True,
                                supports=[s for s in supports if s.n in keep], cited=keep,
                                removed=removed, added=added)
+
+
+def swapped(claim_terms: list[str], window_terms: list[str], missing: list[str]) -> bool:
+    """Whether a missing claim word stands where the window has a word of its own (a swap, not an omission).
+
+    "Use scrypt for password storage" against "Use Argon2id for password storage": the
+    words around match and one word is exchanged, the pattern of a plausible wrong sentence."""
+    from difflib import SequenceMatcher
+
+    gone = set(missing)
+    sm = SequenceMatcher(a=claim_terms, b=window_terms, autojunk=False)
+    for op, a0, a1, b0, b1 in sm.get_opcodes():
+        if op == "replace" and a1 - a0 == b1 - b0 <= 2 and any(t in gone for t in claim_terms[a0:a1]) \
+                and any(t not in claim_terms for t in window_terms[b0:b1]):  # word for word: an exchange
+            return True
+    return False
 
 
 def _tidy(text: str, original: str) -> str:
