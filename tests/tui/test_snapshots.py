@@ -81,6 +81,7 @@ def test_first_run_screen(snap_compare, monkeypatch):
     from app.tui import first_run_screen
 
     monkeypatch.setattr(first_run_screen, "builder_available", lambda: True)
+    monkeypatch.setattr(first_run_screen, "discover_models", lambda: [])  # this machine's models vary
 
     async def run_before(pilot):
         await pilot.app.push_screen(first_run_screen.FirstRunScreen(str(FIXED_BUNDLE)))
