@@ -32,6 +32,18 @@ def make_engine(settings: Settings, bundle: Bundle | None, *, prompt_cache: str 
                             temperature=es.temperature, max_tokens=es.max_tokens)
     if bundle is None:
         raise BundleError("no bundle loaded", hint="create the starter bundle with `builder starter`")
+    if es.resident:  # the model stays loaded in a per-user engine process; in-process when it cannot start
+        from app.llm.resident.client import connect_resident
+
+        engine = connect_resident(settings, bundle)
+        if engine is not None:
+            return engine
+    return make_local_engine(settings, bundle, prompt_cache=prompt_cache)
+
+
+def make_local_engine(settings: Settings, bundle: Bundle, *, prompt_cache: str = "ram") -> LlamaEngine:
+    """A llama.cpp engine on the bundle's model in this process."""
+    es = settings.engine
     m = bundle.manifest
     cfg = EngineConfig(
         n_ctx=es.n_ctx,

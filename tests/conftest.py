@@ -15,6 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # subprocesses sharing two cores, spinning threads starve the ones doing work (a 24 ms
 # query embedding took 1.9 s). Set before llama_cpp is imported; subprocesses inherit it.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# Tests run the model in-process unless they opt in to the resident engine (tests/foundation/test_resident.py):
+# no test leaves an engine process behind.
+os.environ["BASTION_ENGINE__RESIDENT"] = "false"
 
 
 def _has_cuda() -> bool:
@@ -67,6 +70,7 @@ def bastion_home(tmp_path, monkeypatch, test_signing_key):
     for k in list(os.environ):
         if k.startswith("BASTION_") and k not in ("BASTION_HOME", "BASTION_CACHE", *TEST_KEY_ENV):
             monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("BASTION_ENGINE__RESIDENT", "false")
     (home / "keys" / "trusted").mkdir(parents=True)
     (home / "keys" / "trusted" / "test-session.pub").write_text(test_signing_key + "\n", encoding="utf-8")
     return home

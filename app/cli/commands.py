@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import analyze_cmd, ask_cmd, bundle_cmd, doctor_cmd, knowledge_cmd, serve_cmd, signing_cmd
+from app.cli import analyze_cmd, ask_cmd, bundle_cmd, doctor_cmd, engine_cmd, knowledge_cmd, serve_cmd, signing_cmd
 from app.cli.main import apply_root_options
 
 cli = typer.Typer(
@@ -35,6 +35,6 @@ def _root(
         open_tui()
 
 
-for _module in (ask_cmd, knowledge_cmd, analyze_cmd, bundle_cmd, serve_cmd, doctor_cmd, signing_cmd):
+for _module in (ask_cmd, knowledge_cmd, analyze_cmd, bundle_cmd, serve_cmd, doctor_cmd, signing_cmd, engine_cmd):
     _module.register(cli)
 

@@ -31,6 +31,7 @@ Commands:
   doctor   Check versions, CPU features, the bundle and the engine...
   kb       Manage your knowledge bases.
   bundle   Inspect, verify and create bundles.
+  engine   Show or stop the resident engine (the model kept loaded...
 """
 
 
