@@ -74,6 +74,19 @@ def probe_engine(model_path: Path, *, timeout: float = 120.0) -> Check:
     )
 
 
+def analysis_engines() -> Check:
+    """The optional static engines (cppcheck, clang, flawfinder, shellcheck): found or why not.
+
+    Always ok: a missing optional engine is skipped with a note, Semgrep and Bandit still run."""
+    from app.analysis.engines import all_status
+
+    found = all_status(refresh=True)
+    parts = [f"{e.name} {e.version or e.path}" if e.ok else f"{e.name}: {e.reason}" for e in found]
+    return Check("analysis engines", True, "; ".join(parts),
+                 {e.name: {"path": e.path, "version": e.version, "languages": list(e.languages), "reason": e.reason}
+                  for e in found})
+
+
 def run_doctor(settings: Settings, *, probe: bool = True) -> list[Check]:
     from app.bundle import load_bundle, verify_bundle
     from app.errors import BastionError
@@ -81,6 +94,7 @@ def run_doctor(settings: Settings, *, probe: bool = True) -> list[Check]:
     checks = [
         Check("versions", True, ", ".join(f"{k} {v}" for k, v in versions().items()), versions()),
         Check("cpu", True, " ".join(cpu_features()) or "unknown", {"features": cpu_features()}),
+        analysis_engines(),
     ]
     root = settings.bundle_path()
     try:

@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DATA = ROOT / "tests" / "data" / "analysis_eval"
 BENCH_PY = ROOT.parent / "shared" / "devsets" / "analysis" / "benchmark-python"
+JULIET = ROOT.parent / "shared" / "devsets" / "analysis" / "juliet-c" / "cases.jsonl"
 
 # OWASP Benchmark category -> CWE (from expectedresults-0.1.csv; kept here to name categories).
 BP_CWE = {"cmdi": 78, "codeinj": 94, "deserialization": 502, "hash": 328, "ldapi": 90, "pathtraver": 22,
@@ -76,6 +77,52 @@ def load_benchmark_python(root: Path, split: str) -> list[dict]:
                           "vulnerable": real == "true", "cwe": f"CWE-{int(cwe)}", "category": category,
                           "match": "cwe"})
     return cases
+
+
+def load_juliet(path: Path, split: str, workdir: Path) -> list[dict]:
+    """Juliet C/C++ 1.3 function-level cases of one split half, each written to `workdir` as one .c file.
+
+    Split by a hash of the test file (`source`) so a bad function and its good twin share a half. As in
+    `bp`, a case counts as flagged only when a counted finding's CWE is the expected one (the test
+    file's CWE, `cwe_context`) or one of its family (app.analysis.cwe.FAMILIES, e.g. a cppcheck 788 or a
+    clang 131 in a CWE-122 case): a NULL-dereference finding in a leak case is not a leak detection.
+    """
+    cases = []
+    for i, line in enumerate(path.read_text().splitlines()):
+        if not line.strip():
+            continue
+        rec = json.loads(line)
+        if split != "all" and split_of(rec["source"]) != split:
+            continue
+        f = workdir / f"j{i:04d}.c"
+        f.write_text(rec["code"], encoding="utf-8")
+        cases.append({"id": rec["id"].split("/")[-1], "lang": "c", "path": str(f), "vulnerable": bool(rec["vulnerable"]),
+                      "cwe": rec["cwe_context"], "category": rec["cwe_context"], "match": "cwe"})
+    return cases
+
+
+def engine_value(cases: list[dict], preds: dict[str, tuple]) -> dict:
+    """Per engine: the cases it flags (a counted finding of the expected CWE family carrying its evidence),
+    true and false positives, and those no other engine flagged (what it adds)."""
+    from app.analysis.cwe import related
+
+    flagged_by: dict[str, set[str]] = {}
+    for c in cases:
+        rep = preds[c["id"]][3]
+        for f in rep.findings:
+            if f.counted and c["match"] == "cwe" and related(f.risk.cwe_id, c["cwe"]) or f.counted and c["match"] == "any":
+                for e in f.evidence:
+                    flagged_by.setdefault(e.engine, set()).add(c["id"])
+    vuln = {c["id"] for c in cases if c["vulnerable"]}
+    out = {}
+    for eng, ids in sorted(flagged_by.items()):
+        others = set().union(*(v for k, v in flagged_by.items() if k != eng))
+        out[eng] = {"tp": len(ids & vuln), "fp": len(ids - vuln), "unique_tp": len((ids - others) & vuln),
+                    "unique_fp": len((ids - others) - vuln)}
+    print(f"{'engine':<12} {'tp':>5} {'fp':>5} {'uniqTP':>7} {'uniqFP':>7}")
+    for eng, m in out.items():
+        print(f"{eng:<12} {m['tp']:>5} {m['fp']:>5} {m['unique_tp']:>7} {m['unique_fp']:>7}")
+    return out
 
 
 def subset(cases: list[dict], limit: int) -> list[dict]:
@@ -219,7 +266,8 @@ def model_only_counts(preds_hybrid: dict[str, tuple], cases: list[dict]) -> dict
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--suites", default="own,bp", help="comma list of own, bp (OWASP Benchmark for Python)")
+    ap.add_argument("--suites", default="own,bp", help="comma list of own, bp (OWASP Benchmark for Python), juliet")
+    ap.add_argument("--juliet", type=Path, default=JULIET, help="Juliet C cases.jsonl")
     ap.add_argument("--data", type=Path, default=DATA, help="the own set's folder")
     ap.add_argument("--bench-python", type=Path, default=BENCH_PY, help="benchmark-python folder")
     ap.add_argument("--split", default="test", choices=["tune", "test", "all"], help="benchmark half to score")
@@ -244,6 +292,14 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"skipping bp: {args.bench_python} not found", file=sys.stderr)
                 continue
             suites[s] = load_benchmark_python(args.bench_python, args.split)
+        elif s == "juliet":
+            if not args.juliet.is_file():
+                print(f"skipping juliet: {args.juliet} not found", file=sys.stderr)
+                continue
+            import tempfile
+
+            jdir = Path(tempfile.mkdtemp(prefix="bastion-juliet-"))
+            suites[s] = load_juliet(args.juliet, args.split, jdir)
         else:
             ap.error(f"unknown suite {s!r}")
         if cats:
@@ -251,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {"split": args.split, "suites": {}}
     engines = _engines(args, modes)
     for s, cases in suites.items():
-        label = f"{s} ({'split ' + args.split if s == 'bp' else 'all'})"
+        label = f"{s} ({'split ' + args.split if s in ('bp', 'juliet') else 'all'})"
         res: dict = {"cases": len(cases), "modes": {}}
         results["suites"][s] = res
         t0 = time.perf_counter()
@@ -260,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n#### {label}: static-only, {len(cases)} cases in {res['static_seconds']}s (one batch)")
         if "static" in modes:
             res["modes"]["static"] = table(f"{label} static-only", cases, static_preds)
+            res["engines"] = engine_value(cases, static_preds)
             if args.show_errors:
                 errors(cases, static_preds)
         model_modes = [m for m in modes if m in ("model", "hybrid")]

@@ -4,5 +4,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/venv.sh"
 bastion_venv "builder,serve"
 "$VENV/bin/builder" setup
+source "$(dirname "${BASH_SOURCE[0]}")/engines.sh"
+bastion_engines                      # cppcheck, clang, shellcheck where apt-get allows
 "$VENV/bin/builder" starter
 echo "· ready: $VENV/bin/bastion"

@@ -3,6 +3,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/venv.sh"
 bastion_venv "builder,serve,test"
 "$VENV/bin/builder" setup            # cache the llama.cpp converter (the one download)
+source "$(dirname "${BASH_SOURCE[0]}")/engines.sh"
+bastion_engines                      # cppcheck, clang, shellcheck where apt-get allows
 # tests/tui/test_tmux.py drives the real `bastion` in tmux; install it when we can.
 if ! command -v tmux >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   apt-get install -y -qq tmux >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq tmux >/dev/null 2>&1; } || echo "tmux not installed: the tmux TUI test will skip" >&2
