@@ -184,6 +184,8 @@ def _json_text(text: str, path: Path) -> str:
             raise Skip(f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
         except RecursionError:
             raise Skip(_TOO_DEEP) from None
+        except ValueError as exc:  # an integer of more than 4300 digits (Python's int-parsing limit)
+            raise Skip(f"unreadable JSON: {str(exc)[:80]}") from None
         records = data if isinstance(data, list) else [data]
     else:
         records = []
@@ -197,6 +199,8 @@ def _json_text(text: str, path: Path) -> str:
                 raise Skip(f"invalid JSON on line {n}: {exc.msg}") from None
             except RecursionError:
                 raise Skip(f"line {n}: {_TOO_DEEP}") from None
+            except ValueError as exc:  # an integer of more than 4300 digits
+                raise Skip(f"unreadable JSON on line {n}: {str(exc)[:80]}") from None
     lines = []
     for rec in records:
         if rec is None:
@@ -208,7 +212,8 @@ def _json_text(text: str, path: Path) -> str:
                 lines.append(json.dumps(rec, ensure_ascii=False))
             except RecursionError:
                 raise Skip(_TOO_DEEP) from None
-    return "\n".join(lines) + "\n"
+    # "\udfff" escapes decode to lone surrogates, which no UTF-8 store accepts: replace them
+    return ("\n".join(lines) + "\n").encode("utf-8", "replace").decode("utf-8")
 
 
 _TOO_DEEP = "JSON nested too deeply to index (hundreds of levels); flatten it"
