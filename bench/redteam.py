@@ -448,7 +448,7 @@ def run_bundles(work: Path, env: dict, bundle: Path, quick: bool) -> list[Case]:
     for i, (name, apply) in enumerate(tampers):
         root = _link_copy(bundle, work / f"bundle-{i}")
         apply(root)
-        for cmd in (["bundle", "verify", str(root)], ["--bundle", str(root), "analyze", "-", "--no-model"]):
+        for cmd in (["bundle", "verify", str(root)], ["--bundle", str(root), "analyze", "-", "--no-model", "--lang", "python"]):
             proc = cli(cmd, env, timeout=120, stdin=b"x = 1\n")
             ok, got = verdict(proc, where=str(root) if proc.returncode == 1 else None)
             if proc.returncode == 1 and str(root) not in got and root.name not in got and "bundle" not in got:
@@ -675,7 +675,10 @@ def fingerprint(home: Path, env: dict) -> dict:
 # ---------------------------------------------------------------- main
 
 
-def run(bundle: Path, work: Path, *, quick: bool) -> tuple[list[Case], dict]:
+SURFACES = ("documents", "code", "settings", "bundles", "archives", "model files", "serve API")
+
+
+def run(bundle: Path, work: Path, *, quick: bool, surfaces=SURFACES) -> tuple[list[Case], dict]:
     home = work / "home"
     home.mkdir(parents=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("BASTION_") or k.startswith("BASTION_TRUST")
@@ -693,6 +696,8 @@ def run(bundle: Path, work: Path, *, quick: bool) -> tuple[list[Case], dict]:
                       ("archives", lambda: run_archives(work, env, bundle, quick)),
                       ("model files", lambda: run_models(work, env, quick)),
                       ("serve API", lambda: run_serve(quick))):
+        if label not in surfaces:
+            continue
         t0 = time.perf_counter()
         cases += fn()
         timings[label] = round(time.perf_counter() - t0, 1)
@@ -718,11 +723,12 @@ def main() -> None:
     ap.add_argument("--markdown", type=Path)
     ap.add_argument("--json", type=Path)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--surfaces", default=",".join(SURFACES), help="comma-separated subset of: " + ", ".join(SURFACES))
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="redteam-"))
     t0 = time.perf_counter()
     try:
-        cases, meta = run(args.bundle.resolve(), work, quick=args.quick)
+        cases, meta = run(args.bundle.resolve(), work, quick=args.quick, surfaces=args.surfaces.split(","))
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

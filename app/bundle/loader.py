@@ -74,6 +74,9 @@ def read_manifest(root: Path) -> Manifest:
             f"{mpath}{where}: manifest is not valid JSON ({exc})",
             hint="the bundle is corrupt; copy it again or rebuild it",
         ) from None
+    except (RecursionError, ValueError) as exc:  # nested thousands deep, or an integer over 4300 digits
+        raise BundleError(f"{mpath}: manifest is not a bundle manifest ({type(exc).__name__}: {str(exc)[:80]})",
+                          hint="the bundle is corrupt or hostile; copy it again or rebuild it") from None
     if not isinstance(raw, dict):
         raise BundleError(f"{mpath}: manifest must be a JSON object", hint="rebuild the bundle")
     version = raw.get("format_version")
