@@ -126,8 +126,8 @@ class EngineSettings(_Section):
     """API key for the remote server, if it needs one."""
     sampling: SamplingSettings = Field(default_factory=SamplingSettings)
     """Sampling overrides on top of the bundle's preset."""
-    resident: Flag = True
-    """Keep the model loaded in a per-user engine process (a private Unix socket, never the network)
+    resident: Flag = False
+    """Opt-in until its start is reliable under load (docs/closing-notes/issue-27.md). Keep the model loaded in a per-user engine process (a private Unix socket, never the network)
     that `ask`, `analyze`, the UI and `serve` share; off = every command loads the model itself."""
     resident_idle_s: int = Field(900, ge=1)
     """Seconds without a request after which the resident engine exits and frees its memory."""

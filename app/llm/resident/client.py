@@ -120,7 +120,7 @@ def connect_resident(settings, bundle) -> "ResidentEngine | None":
                 hello = None
             if hello is None:
                 _spawn(settings, bundle, path, key)
-                hello = _hello(path)
+                hello = _hello(path, timeout=60.0)  # a fresh engine on a busy machine: its model loads meanwhile
             if hello is None or hello.get("key") != key:
                 raise EngineError("the resident engine did not answer after it started")
         return ResidentEngine(path, hello, settings=settings, bundle=bundle)
@@ -129,13 +129,14 @@ def connect_resident(settings, bundle) -> "ResidentEngine | None":
         return None
 
 
-def _hello(path: Path) -> dict | None:
+def _hello(path: Path, timeout: float = 5.0) -> dict | None:
     try:
-        return _request(path, {"op": "hello"})
+        return _request(path, {"op": "hello"}, timeout)
     except (FileNotFoundError, ConnectionRefusedError):
         path.unlink(missing_ok=True)  # a socket left by a killed engine: nobody answers it
         return None
-    except (OSError, ValueError):
+    except (OSError, ValueError) as exc:
+        log.info("resident engine at %s did not answer (%s)", path, exc)
         return None
 
 
