@@ -103,7 +103,7 @@ def run(targets: dict[str, str], *, include_dirs: dict[str, str] | None = None, 
                "shellcheck": shellcheck_runner.run}
     res = EngineResult()
     jobs = {}
-    with ThreadPoolExecutor(max_workers=len(SPECS)) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, len(SPECS))) as pool:
         for spec in SPECS:
             paths = sorted(p for p, lang in targets.items() if lang in spec.languages)
             if not paths:
