@@ -25,12 +25,12 @@ class GGUFReranker:
     def __init__(self, path: Path, *, n_threads: int | None = None, max_tokens: int = MAX_TOKENS) -> None:
         import llama_cpp
 
-        from app.llm.gguf_check import check_gguf
+        from app.llm.gguf_check import ensure_checked
 
         self.path = Path(path)
         if not self.path.is_file():
             raise BastionError(f"reranker not found: {self.path}", hint="rebuild the bundle, or remove its `reranker` entry")
-        check_gguf(self.path)
+        ensure_checked(self.path)  # header, tensor table and embedded templates, as the engine and embedder
         self.max_tokens = max_tokens
         try:
             self._llm = llama_cpp.Llama(str(self.path), embedding=True, pooling_type=llama_cpp.LLAMA_POOLING_TYPE_RANK,
