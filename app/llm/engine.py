@@ -284,6 +284,16 @@ class Generation:
                 pass
         return self.text
 
+    def result_json(self, *, whose: str = "the model's",
+                    hint: str = "raise max_tokens so the JSON answer is not cut off") -> Any:
+        """The whole text of a schema-constrained completion, parsed (an EngineError when it was cut off)."""
+        text = self.result()
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise EngineError(f"{whose} constrained answer did not parse ({exc}; finish: {self.stats.finish_reason})",
+                              hint=hint) from None
+
 
 class ChatEngine(Protocol):
     """What the app needs from a chat model (local llama.cpp or a remote server)."""
@@ -523,15 +533,7 @@ class LlamaEngine:
 
     def chat_json(self, messages: list[dict], schema: dict, **kw: Any) -> Any:
         """A completion constrained by a JSON schema, parsed."""
-        gen = self.chat(messages, json_schema=schema, **kw)
-        text = gen.result()
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise EngineError(
-                f"the model's constrained answer did not parse ({exc}; finish: {gen.stats.finish_reason})",
-                hint="raise max_tokens so the JSON answer is not cut off",
-            ) from None
+        return self.chat(messages, json_schema=schema, **kw).result_json()
 
     @property
     def metadata(self) -> dict:

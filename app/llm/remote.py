@@ -191,15 +191,8 @@ class RemoteEngine:
 
     def chat_json(self, messages: list[dict], schema: dict, **kw: Any) -> Any:
         """A completion constrained by a JSON schema on the server, parsed."""
-        gen = self.chat(messages, json_schema=schema, **kw)
-        text = gen.result()
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise EngineError(
-                f"the remote model's constrained answer did not parse ({exc}; finish: {gen.stats.finish_reason})",
-                hint="raise max_tokens, or check that the server supports response_format json_schema",
-            ) from None
+        return self.chat(messages, json_schema=schema, **kw).result_json(
+            whose="the remote model's", hint="raise max_tokens, or check that the server supports response_format json_schema")
 
     def close(self) -> None:
         """Nothing to release: each request opens its own connection."""

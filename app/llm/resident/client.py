@@ -305,12 +305,4 @@ class ResidentEngine:
             s.close()  # a consumer that stops early hangs up: the server cancels
 
     def chat_json(self, messages: list[dict], schema: dict, **kw: Any) -> Any:
-        gen = self.chat(messages, json_schema=schema, **kw)
-        text = gen.result()
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise EngineError(
-                f"the model's constrained answer did not parse ({exc}; finish: {gen.stats.finish_reason})",
-                hint="raise max_tokens so the JSON answer is not cut off",
-            ) from None
+        return self.chat(messages, json_schema=schema, **kw).result_json()
