@@ -47,3 +47,39 @@ def test_extract_quotes_the_answer_not_the_pointer_or_the_intro():
     assert "Argon2id" in first, text
     assert "Cheat Sheet" not in first and not first.startswith("This section")
     assert text.startswith("1. \u201c") and text.rstrip().endswith("[1]")
+
+
+def test_vetoes_run_before_the_entailment_judge():
+    from app.knowledge.grounding import Grounder
+
+    hit = Hit("Passwords must be hashed with bcrypt using a work factor of 12. "
+              "Sessions expire after 30 minutes of inactivity.", heading="Authentication")
+    g = Grounder([hit])
+    # a wrong number or a flipped polarity never reaches the judge
+    assert g.candidates("Sessions expire after 45 minutes of inactivity.") == []
+    assert g.candidates("Sessions never expire after 30 minutes of inactivity.") == []
+    # an identifier the chunk does not hold (another algorithm) never reaches it either
+    assert g.candidates("Passwords must be hashed with MD5 using a work factor of 12.") == []
+    # a paraphrase that keeps the number does
+    assert [c.n for c in g.candidates("After 30 minutes without activity a session expires.")] == [1]
+
+
+def test_a_failing_or_exhausted_judge_supports_nothing():
+    from app.knowledge.entailment import Entailment
+
+    class Judge:
+        def __init__(self, answers):
+            self.answers = list(answers)
+
+        def chat_json(self, messages, schema, **kw):
+            a = self.answers.pop(0)
+            if isinstance(a, Exception):
+                raise a
+            return a
+
+    e = Entailment(Judge([{"stated": "yes"}, RuntimeError("cut off"), {"stated": "maybe"}]), max_calls=3)
+    assert e.stated("claim", "passage") is True
+    assert e.stated("claim", "passage") is False  # the judge failed
+    assert e.stated("claim", "passage") is False  # not a "yes"
+    assert e.stated("claim", "passage") is False  # budget spent: not even asked
+    assert e.calls == 3 and e.verdicts[1].error == "cut off"
