@@ -101,8 +101,9 @@ def first_changed_line(code: str, fixed: str) -> int:
     return 1
 
 
-def target_for(code: str, findings: list[Finding], labelled: dict) -> dict:
-    """The review answer the labelled record implies for these static findings."""
+def target_for(code: str, findings: list[Finding], labelled: dict) -> dict | None:
+    """The review answer the labelled record implies for these static findings (None when it cannot say
+    on which line a weakness the rules missed is)."""
     label, risk, fix = labelled["label"], labelled.get("risk") or {}, labelled.get("fix") or {}
     cwe = normalise(risk.get("cwe"))
     out: dict[str, Any] = {}
@@ -122,6 +123,8 @@ def target_for(code: str, findings: list[Finding], labelled: dict) -> dict:
                         "fixed_lines": fixed_lines_for(code, fix.get("code") or "", f.line, f.evidence[0].end_line or f.line)}
     extra = []
     if label != "safe" and cwe in NAMES and not any(related(cwe, f.risk.cwe_id) for f in findings):
+        if not (fix.get("code") or "").strip():
+            return None  # the line of the missed weakness comes from the fix; without one it would be made up
         extra.append({"line": first_changed_line(code, fix.get("code") or ""), "cwe": cwe, "label": label,
                       "analysis": clip(labelled["analysis"], 200)})
     out["extra"] = extra
@@ -181,6 +184,10 @@ def build_reviews(records: list[tuple[str, str, dict]], *, n_ctx: int = 4096) ->
     for i, (code, lang, labelled) in enumerate(records):
         findings = found.get(str(i), [])
         target = target_for(code, findings, labelled)
+        if target is None:
+            counts.skip("missed weakness without a fixed version to locate its line")
+            out.append(None)
+            continue
         messages, _schema = review_messages(code, lang, findings, n_ctx=n_ctx)
         n = min(len(findings), model_layer.MAX_REVIEWED)
         contract.parse_review(target, n)  # a target the app would reject is a bug here, not a record to skip

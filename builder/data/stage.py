@@ -102,7 +102,13 @@ def app_tasks(sft: list[Example], corpus: list[Example], profile: Profile, progr
         if usable:
             progress(f"data: static analysis of {len(usable)} code-analysis record(s) for app-format review targets")
         msgs, counts = review.build_reviews([r for _, r in usable], n_ctx=profile.max_seq_length)
+        unlocated = set()
         for (e, (code, lang, labelled)), m in zip(usable, msgs):
+            if m is None:
+                unlocated.add(id(e))
+                if ledger is not None:
+                    ledger.drop(e, "code analysis whose missed weakness has no line (no fixed code to locate it)")
+                continue
             e.messages = m
             e.truth = {"code": code, "language": lang, "label": labelled["label"],
                        "cwe": (labelled.get("risk") or {}).get("cwe")}
@@ -112,7 +118,7 @@ def app_tasks(sft: list[Example], corpus: list[Example], profile: Profile, progr
                 if r is None:
                     ledger.drop(e, "code analysis without analysable code (no code block, or its language is "
                                    "not one Bastion analyses)")
-        sft = [e for e in sft if id(e) not in no_code]
+        sft = [e for e in sft if id(e) not in no_code and id(e) not in unlocated]
         report["review"] = asdict(counts) | {"dropped_without_code": len(no_code)}
     if dc.grounded and dc.max_grounded:
         qa = [(e.messages[-2]["content"], e.messages[-1]["content"], e.source) for e in sft

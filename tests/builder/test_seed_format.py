@@ -94,3 +94,16 @@ def test_a_record_that_names_its_split_keeps_it(tmp_path):
     with pytest.raises(RecordError) as exc:
         normalise(dict(rows[0], split="later"), source="s", line=1, domain="security")
     assert exc.value.field == "split"
+
+
+def test_a_missed_weakness_without_fixed_code_is_not_given_a_made_up_line():
+    from builder.data import review
+
+    labelled = {"analysis": "The page size is taken from the request without a bound.", "label": "high",
+                "risk": {"cwe": "CWE-20", "name": "", "why": ""}, "fix": {"summary": "Bound it.", "code": ""}}
+    code = "def page(size):\n    return list(range(int(size)))\n"
+    assert review.target_for(code, [], labelled) is None  # no static finding, no fix: no line to point at
+    fixed = dict(labelled, fix={"summary": "Bound it.", "code": code.replace("int(size)", "min(int(size), 100)")})
+    assert review.target_for(code, [], fixed)["extra"][0]["line"] == 2
+    msgs, counts = review.build_reviews([(code, "python", labelled)])
+    assert msgs == [None] and counts.built == 0 and counts.skipped
