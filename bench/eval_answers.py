@@ -307,8 +307,18 @@ def cmd_answers(args) -> int:
     system = load_prompts(bundle.prompts_path).chat_system
     kb = wstg_kb(emb, sync=not args.no_sync)
     have = indexed_files(kb)
-    retriever = Retriever([kb], embedder=emb)
-    questions = [q for q in load_questions(args.split) if not q["files"] or set(q["files"]) & have][: args.limit or None]
+    kbs = [kb]
+    if args.with_notes:  # as `ask` searches: the bundle's own notes next to the user's knowledge base
+        from app.knowledge.registry import open_bundle_index
+
+        notes = open_bundle_index(bundle, fingerprint=emb.fingerprint)
+        kbs += [notes] if notes is not None else []
+    retriever = Retriever(kbs, embedder=emb)
+    questions = [q for q in load_questions(args.split) if not q["files"] or set(q["files"]) & have]
+    if args.ids:
+        questions = [q for q in questions if q["id"] in set(args.ids.split(","))]
+    questions = questions[: args.limit or None]
+    out_f = open(args.out, "w", encoding="utf-8") if args.out else None
     for e in engines.values():
         e.load()
     llm = engine.load()
@@ -326,7 +336,7 @@ def cmd_answers(args) -> int:
             eng.load().reset()  # every answer evaluates its whole prompt (no prefix left from the variant before)
             t0 = time.perf_counter()
             ans = answer(q["question"], engine=eng, retriever=retriever, system=system, max_tokens=args.max_tokens,
-                         context_tokens=budget)
+                         context_tokens=budget, entail=not args.no_entail)
             ans.result()
             secs = time.perf_counter() - t0
             row = {"id": q["id"], "lang": q["lang"], "off_topic": bool(q.get("off_topic")), "seconds": round(secs, 2),
@@ -351,6 +361,21 @@ def cmd_answers(args) -> int:
                 det.flush()
                 row.update(bare_seconds=round(bare_s, 2), bare_finish=bare_finish, bare_loops=det.looped)
             rows.append(row)
+            if out_f is not None:  # everything the reader saw, for scoring (`score`) and reading by hand
+                out_f.write(json.dumps({
+                    "id": q["id"], "lang": q["lang"], "split": q["split"], "off_topic": bool(q.get("off_topic")),
+                    "question": q["question"], "files": q["files"], "variant": key, "entail": not args.no_entail,
+                    "seconds": round(secs, 2), "refused": not ans.hits, "text": ans.text, "raw_text": ans.raw_text,
+                    "extractive": ans.extractive, "replaced": ans.replaced, "sentences": ans.shown_sentences,
+                    "entailment_calls": ans.entailment_calls, "entailment_s": round(ans.entailment_seconds, 2),
+                    "finish": ans.finish_reason, "completion_tokens": ans.stats.completion_tokens,
+                    "prompt_tokens": ans.stats.prompt_tokens, "warnings": [c for c, _ in ans.warnings],
+                    "retrieved": [{"n": n, "source": h.source, "heading": h.heading, "kb": h.kb}
+                                  for n, h in enumerate(ans.hits, 1)],
+                    "citations": [{"n": c.n, "source": c.hit.source, "heading": c.hit.heading, "kb": c.hit.kb,
+                                   "spans": c.spans, "sentences": c.sentences} for c in ans.citations]},
+                    ensure_ascii=False) + "\n")
+                out_f.flush()
             if cites_out is not None:  # every citation with its sentence(s) and the cited chunk, for a hand check
                 for c in ans.citations:
                     cites_out.write(json.dumps({
@@ -368,6 +393,8 @@ def cmd_answers(args) -> int:
     retriever.close()
     if cites_out is not None:
         cites_out.close()
+    if out_f is not None:
+        out_f.close()
     per = {key: _answers_report(r, args) for key, r in runs.items()}
     report = {"model": engine.name, "split": args.split, "context_tokens": per}
     if len(lookups) > 1:
@@ -390,9 +417,209 @@ def cmd_answers(args) -> int:
     return 0
 
 
+def holds_key(text: str, q: dict) -> bool | None:
+    """Whether `text` holds the question's key fact: any of its alternatives (a case-insensitive string, or a
+    regular expression written "re:..."); None when the question has no key fact."""
+    keys = q.get("key") or []
+    if not keys:
+        return None
+    low = text.lower()
+    return any(re.search(k[3:], text, re.I) if k.startswith("re:") else k.lower() in low for k in keys)
+
+
+def _right_file(source: str, q: dict) -> bool:
+    return Path(source).name in {Path(f).name for f in q["files"]}
+
+
+def score_records(recs: list[dict], questions: dict[str, dict]) -> dict:
+    """The issue's answer figures over answer records (`answers --out`), scored with the current question set."""
+    from app.knowledge.answer import UNSUPPORTED_MARK
+
+    ans = [r for r in recs if not r["off_topic"]]
+    off = [r for r in recs if r["off_topic"]]
+    rows = []
+    for r in ans:
+        q = questions[r["id"]]
+        supported_text = " ".join(s["text"] for s in r["sentences"] if s["status"] in ("supported", "quoted"))
+        right = bool(r["citations"]) and all(_right_file(c["source"], q) for c in r["citations"])
+        key_shown = holds_key(r["text"], q)
+        key_supported = holds_key(supported_text, q)
+        own = not r["refused"] and not r["extractive"]
+        rows.append({"id": r["id"], "own_words": own, "key_shown": key_shown, "key_supported": key_supported,
+                     "right_files": right, "any_right_file": any(_right_file(c["source"], q) for c in r["citations"]),
+                     "target": bool(own and key_supported and right)})
+    keyed = [x for x in rows if x["key_shown"] is not None]
+    shown = [s for r in ans if not r["refused"] for s in r["sentences"]]
+    claims = [s for s in shown if s["status"] in ("supported", "unsupported", "quoted")]
+    unsup = [s for s in shown if s["status"] == "unsupported"]
+    marks_in_text = sum(r["text"].count(UNSUPPORTED_MARK) for r in ans)
+    gen = [r for r in ans if not r["refused"]]
+
+    def share(n, d):
+        return round(n / d, 3) if d else None
+
+    out = {
+        "answerable": len(ans), "with_key_fact_field": len(keyed),
+        "own_words_key_fact_right_files": f"{sum(x['target'] for x in keyed)}/{len(keyed)}",
+        "own_words_key_fact_right_files_rate": share(sum(x["target"] for x in keyed), len(keyed)),
+        "own_words": sum(x["own_words"] for x in rows),
+        "key_fact_in_shown_answer": f"{sum(bool(x['key_shown']) for x in keyed)}/{len(keyed)}",
+        "key_fact_in_shown_answer_rate": share(sum(bool(x["key_shown"]) for x in keyed), len(keyed)),
+        "key_fact_in_a_supported_or_quoted_sentence": f"{sum(bool(x['key_supported']) for x in keyed)}/{len(keyed)}",
+        "every_citation_right_file": sum(x["right_files"] for x in rows),
+        "some_citation_right_file": sum(x["any_right_file"] for x in rows),
+        "extractive": sum(r["extractive"] for r in ans), "extractive_share": share(sum(r["extractive"] for r in ans), len(ans)),
+        "replaced_after_partial": sum(bool(r.get("replaced")) for r in ans),
+        "refused_answerable": sum(r["refused"] for r in ans),
+        "shown_claim_sentences": len(claims), "shown_unsupported": len(unsup),
+        "shown_unsupported_share": share(len(unsup), len(claims)),
+        "unsupported_marked": f"{sum(s['marked'] for s in unsup)}/{len(unsup)}", "marks_in_text": marks_in_text,
+        "entailed_sentences_shown": sum(1 for s in shown if s.get("entailed")),
+        "off_topic_refused": {lang: f"{sum(r['refused'] for r in off if r['lang'] == lang)}/"
+                                    f"{sum(1 for r in off if r['lang'] == lang)}" for lang in sorted({r['lang'] for r in off})},
+        "off_topic_not_refused": [r["id"] for r in off if not r["refused"]],
+        "seconds_per_answer_median": round(statistics.median([r["seconds"] for r in gen]), 1) if gen else None,
+        "seconds_per_answer_mean": round(statistics.mean([r["seconds"] for r in gen]), 1) if gen else None,
+        "entailment_s_mean": round(statistics.mean([r["entailment_s"] for r in gen]), 1) if gen else None,
+        "entailment_calls_mean": round(statistics.mean([r["entailment_calls"] for r in gen]), 2) if gen else None,
+        "per_question": rows,
+    }
+    return out
+
+
+def cmd_score(args) -> int:
+    """Score answer records (`answers --out FILE`) against the current question set's key facts."""
+    questions = {q["id"]: q for q in load_questions("all")}
+    report = {}
+    for path in args.records:
+        recs = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+        for variant in sorted({r["variant"] for r in recs}):
+            sel = [r for r in recs if r["variant"] == variant and (args.split == "all" or r["split"] == args.split)]
+            report[f"{path.name}:{variant}"] = score_records(sel, questions)
+    if not args.show:
+        for v in report.values():
+            v.pop("per_question")
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    return 0
+
+
+WRONG = ROOT / "bench/data/wstg_wrong_sentences.jsonl"
+
+
+def wrong_rows(split: str) -> list[dict]:
+    """The wrong-sentence rows of `split`, each with its source paragraph, heading and original sentence.
+
+    The set stores no corpus text: a row names the file, the paragraph's first line and the sentence's
+    index (bench/build_wrong_sentences.py); the original is checked against its sha1."""
+    from bench.build_wrong_sentences import _SENT, paragraphs
+
+    rows = [json.loads(x) for x in WRONG.read_text(encoding="utf-8").splitlines() if x.strip()]
+    rows = [r for r in rows if split == "all" or r["split"] == split]
+    cache: dict[str, tuple[dict, list[str]]] = {}
+    out = []
+    for r in rows:
+        if r["file"] not in cache:
+            path = CORPUS / r["file"]
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            cache[r["file"]] = (dict(paragraphs(path)), lines)
+        paras, lines = cache[r["file"]]
+        para = paras.get(r["line"])
+        if para is None:
+            raise SystemExit(f"{WRONG}: row {r['id']}: no paragraph at {r['file']}:{r['line']} (corpus changed? "
+                             "rebuild with bench/build_wrong_sentences.py)")
+        sents = [x for x in _SENT.split(para) if 8 <= len(x.split()) <= 40 and "http" not in x and "`" not in x]
+        orig = sents[r["sentence_index"]] if r["sentence_index"] < len(sents) else ""
+        if hashlib.sha1(orig.encode()).hexdigest() != r["original_sha1"]:
+            raise SystemExit(f"{WRONG}: row {r['id']}: the sentence at {r['file']}:{r['line']} "
+                             f"#{r['sentence_index']} no longer matches its sha1 (rebuild the set)")
+        heading = next((ln.lstrip("#").strip() for ln in reversed(lines[:r["line"] - 1]) if ln.startswith("#")), "")
+        out.append({**r, "passage": para, "heading": heading, "original": orig})
+    return out
+
+
+def align_one(sentence: str, hit, *, embedder, judge) -> dict:
+    """The aligner as `Answer` runs it: the Grounder's lexical check, then (for an unsupported claim) the
+    entailment judge on the candidates that pass the hard vetoes."""
+    from app.knowledge.entailment import Entailment
+    from app.knowledge.grounding import Grounder
+
+    g = Grounder([hit], embedder=embedder)
+    cs = g.fix(sentence)
+    out = {"claim": cs.claim, "lexical": cs.supported, "candidates": len(cs.candidates), "judge_calls": 0,
+           "entailed": False, "judge_s": 0.0}
+    if cs.claim and not cs.supported and judge is not None:
+        ent = Entailment(judge)
+        for cand in cs.candidates:
+            if ent.stated(sentence, cand.passage, cand.heading):
+                out["entailed"] = True
+                break
+        out.update(judge_calls=ent.calls, judge_s=round(ent.seconds, 2),
+                   judge_errors=[v.error for v in ent.verdicts if v.error])
+    out["accepted"] = out["lexical"] or out["entailed"]
+    return out
+
+
+def cmd_entail(args) -> int:
+    """False accepts of the aligner on the wrong-sentence set; true accepts on the unmodified originals."""
+    from app.knowledge.entailment import Entailment
+    from app.knowledge.retrieval import Hit
+    from app.runtime import make_engine
+
+    settings, bundle, emb = open_bundle_parts(args.bundle)
+    judge = None if args.no_judge else make_engine(settings, bundle, prompt_cache="off")
+    if judge is not None:
+        judge.load()
+    rows = wrong_rows(args.split)[: args.limit or None]
+    recs = []
+    t0 = time.perf_counter()
+    for r in rows:
+        hit = Hit(id=r["id"], text=r["passage"], source=r["file"], heading=r["heading"], start_line=r["line"],
+                  end_line=r["line"], score=1.0)
+        rec = {"id": r["id"], "kind": r["kind"], "wrong": r["wrong"], "original": r["original"],
+               "as_wrong": align_one(r["wrong"], hit, embedder=emb, judge=judge),
+               "as_original": align_one(r["original"], hit, embedder=emb, judge=judge)}
+        if args.judge_all and judge is not None:  # the judge alone, no veto in front of it: its own discrimination
+            for key, sent in (("judge_wrong", r["wrong"]), ("judge_original", r["original"])):
+                e = Entailment(judge)
+                rec[key] = e.stated(sent, r["passage"], r["heading"])
+        recs.append(rec)
+        if args.show and rec["as_wrong"]["accepted"]:
+            print(f"FALSE ACCEPT {r['id']} ({'lexical' if rec['as_wrong']['lexical'] else 'judge'}):\n  wrong: "
+                  f"{r['wrong']}\n  orig:  {r['original']}", file=sys.stderr)
+    secs = time.perf_counter() - t0
+
+    def rate(sel, key="as_wrong"):
+        sel = [x for x in sel if x["as_original"]["claim"]]  # an intro ("... the following:") states nothing to accept
+        n = len(sel)
+        return {"n": n, "accepted": sum(x[key]["accepted"] for x in sel),
+                "rate": round(sum(x[key]["accepted"] for x in sel) / n, 3) if n else None,
+                "by_lexical": sum(x[key]["lexical"] for x in sel), "by_judge": sum(x[key]["entailed"] for x in sel),
+                "reached_judge": sum(1 for x in sel if x[key]["judge_calls"]),
+                "judge_calls": sum(x[key]["judge_calls"] for x in sel)}
+
+    report = {"judge": f"{bundle.root} ({bundle.manifest.name})" if judge else "none (lexical checks only)", "split": args.split,
+              "rows": len(recs), "rows_not_a_claim": sum(1 for x in recs if not x["as_original"]["claim"]),
+              "false_accepts": rate(recs),
+              "false_accepts_by_kind": {k: rate([x for x in recs if x["kind"] == k]) for k in sorted({x["kind"] for x in recs})},
+              "true_accepts_originals": rate(recs, "as_original"),
+              "seconds": round(secs, 1),
+              "judge_seconds_per_call": round(sum(x[k]["judge_s"] for x in recs for k in ("as_wrong", "as_original")) /
+                                              max(1, sum(x[k]["judge_calls"] for x in recs for k in ("as_wrong", "as_original"))), 2)}
+    if args.judge_all and judge is not None:
+        report["judge_alone"] = {"says_yes_to_wrong": f"{sum(x['judge_wrong'] for x in recs)}/{len(recs)}",
+                                 "says_yes_to_original": f"{sum(x['judge_original'] for x in recs)}/{len(recs)}"}
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in recs), encoding="utf-8")
+    if judge is not None:
+        judge.close()
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["index", "retrieval", "answers"])
+    ap.add_argument("what", choices=["index", "retrieval", "answers", "entail", "score"])
     ap.add_argument("--split", default="test", choices=["test", "tune", "all"])
     ap.add_argument("--bundle", type=Path, default=None)
     ap.add_argument("--llm", default=None, help="Another chat GGUF (default: the bundle's; or BASTION_BENCH_LLM).")
@@ -408,8 +635,17 @@ def main() -> int:
     ap.add_argument("--prompt-lookup", default=None, help="answers: prompt-lookup settings to compare, e.g. 0,10 "
                     "(0: plain decoding; default: the settings' engine.prompt_lookup)")
     ap.add_argument("--no-sync", action="store_true", help="Use the cached index as it is (skip the ingest check).")
+    ap.add_argument("--no-entail", action="store_true", help="answers: the entailment check off (lexical evidence only).")
+    ap.add_argument("--with-notes", action="store_true", help="answers: search the bundle's own notes too, as `ask` does.")
+    ap.add_argument("--ids", default=None, help="answers: only these question ids (comma-separated).")
+    ap.add_argument("records", nargs="*", type=Path, help="score: answer records written by `answers --out`.")
+    ap.add_argument("--no-judge", action="store_true", help="entail: the lexical checks only (no entailment judge).")
+    ap.add_argument("--judge-all", action="store_true", help="entail: also ask the judge alone about every wrong "
+                    "sentence and original (no veto in front of it).")
+    ap.add_argument("--out", type=Path, default=None, help="entail/answers: write one JSON record per row here.")
     args = ap.parse_args()
-    return {"index": cmd_index, "retrieval": cmd_retrieval, "answers": cmd_answers}[args.what](args)
+    return {"index": cmd_index, "retrieval": cmd_retrieval, "answers": cmd_answers, "entail": cmd_entail,
+            "score": cmd_score}[args.what](args)
 
 
 if __name__ == "__main__":

@@ -227,6 +227,12 @@ class Evidence:
         return cls(round(coverage, 3), round(order, 3), run, numbers_ok, polarity_ok, missing)
 
 
+def is_fact_word(word: str) -> bool:
+    """A word whose exchange changes what a sentence says: a content word, or a stop word with an opposite."""
+    st = stem(word)
+    return st in _OPP or (st not in _STOP_STEMS and (len(st) > 1 or st.isdigit()))
+
+
 def _negates(win: Window, terms: list[str]) -> bool:
     """Whether a negated clause of the window is about the claim (holds two of its terms, or all of a short one)."""
     need = min(2, len(terms))

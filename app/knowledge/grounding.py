@@ -261,7 +261,7 @@ class Grounder:
         if not ev.polarity_ok and not copied:
             return None
         verbatim = copied or (ev.verbatim >= VERBATIM_WORDS and ev.coverage >= VERBATIM_COVERAGE)
-        if verbatim and ev.missing and swapped(claim.terms, win.terms, ev.missing):
+        if verbatim and (exchanged(claim.words, win.words) or ev.missing and swapped(claim.terms, win.terms, ev.missing)):
             return None  # the passage's words with one exchanged: only the entailment check may accept it
         cosine = 0.0
         if not verbatim:
@@ -320,6 +320,56 @@ def swapped(claim_terms: list[str], window_terms: list[str], missing: list[str])
                 and any(t not in claim_terms for t in window_terms[b0:b1]):  # word for word: an exchange
             return True
     return False
+
+
+def exchanged(claim_words: list[str], window_words: list[str]) -> bool:
+    """Whether a copied sentence exchanges one or two words of the passage for others, or adds or drops a
+    negation, inside the copy.
+
+    "proxy traffic through the client, in order to" for "... through the server, in order to": the
+    words around are copied, so the exchange is no rewording but a changed fact, even when the new
+    word occurs elsewhere in the passage (which `swapped` cannot see). Stop words do not count,
+    except those with an opposite ("before" / "after"). An edit counts when at least 3 copied words
+    stand before it (or it starts the sentence) and 3 after it (or it ends the sentence)."""
+    from difflib import SequenceMatcher
+
+    from app.knowledge.evidence import is_fact_word, negated
+
+    sm = SequenceMatcher(a=claim_words, b=window_words, autojunk=False)
+    ops = sm.get_opcodes()
+
+    def copied(k: int) -> int:
+        return ops[k][2] - ops[k][1] if 0 <= k < len(ops) and ops[k][0] == "equal" else 0
+
+    n = len(claim_words)
+    for k, (op, a0, a1, b0, b1) in enumerate(ops):
+        if op == "equal" or a1 - a0 > 2:
+            continue
+        if a1 == n and a1 > a0:  # the claim ends here: the window's words after it are not part of the edit
+            b1 = min(b1, b0 + (a1 - a0))
+        if a1 > a0 and (a0 == 0 or (k and ops[k - 1][0] == "equal" and ops[k - 1][1] == 0 and a0 < 3)):
+            # ...or starts here (or after a word or two that may match anywhere)
+            b0 = max(b0, b1 - (a1 - a0))
+        if b1 - b0 > 2:
+            continue
+        before, after = copied(k - 1), copied(k + 1)
+        start_ok = a0 == 0 or before >= 3 or (before and ops[k - 1][1] == 0)
+        end_ok = a1 == n or after >= 3 or (after and ops[k + 1][2] == n)
+        if not (start_ok and end_ok and before + after >= 4):
+            continue
+        cw, ww = claim_words[a0:a1], window_words[b0:b1]
+        if negated(" ".join(cw)) != negated(" ".join(ww)):
+            return True  # "are asked" for "are not asked"
+        if op == "replace" and len(cw) == len(ww) and any(
+                stem_of(c) != stem_of(w) and (is_fact_word(c) or is_fact_word(w)) for c, w in zip(cw, ww)):
+            return True
+    return False
+
+
+def stem_of(word: str) -> str:
+    from app.knowledge.evidence import stem
+
+    return stem(word)
 
 
 def _tidy(text: str, original: str) -> str:
