@@ -4,9 +4,15 @@
     .venv/bin/python bench/eval_answers.py retrieval [--split test|tune|all] [--bundle DIR] [--json]
     .venv/bin/python bench/eval_answers.py answers   [--split test] [--llm GGUF] [--bundle DIR] [--limit N] [--show]
 
+    .venv/bin/python bench/eval_answers.py answers --split test --with-notes --no-bare --out bench/results/X.jsonl
+    .venv/bin/python bench/eval_answers.py score bench/results/X.jsonl [--show]   (the issue-25 answer figures)
+    .venv/bin/python bench/eval_answers.py entail --bundle DIR [--judge-all] [--no-judge]   (aligner false accepts)
+
 Question set: bench/data/wstg_questions.jsonl (written before tuning): id, lang,
 question, files (answering file names), phrase (text the answering chunk holds),
-off_topic. Split: sha1(id) odd -> test, even -> tune (deterministic).
+off_topic, key (the key fact: alternatives, each a case-insensitive string or "re:"
+and a regular expression, written by reading the answering passage; the shown answer
+must hold one). Split: sha1(id) odd -> test, even -> tune (deterministic).
 
 The corpus (../shared/devsets/knowledge/wstg/document, or BASTION_WSTG) is ingested
 with the bundle's embedder into a knowledge base cached under
