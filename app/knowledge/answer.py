@@ -251,6 +251,8 @@ class Answer:
         if self.extractive and not self.replaced:
             shown = []
         for cs in shown:
+            if not cs.text.strip():
+                continue  # dropped (a sentence that only pointed at sources)
             out.append({"text": claim_text(cs.text), "status": cs.status, "cited": list(cs.cited),
                         "entailed": any(s.entailed for s in cs.supports), "marked": cs.status == "unsupported"})
         for s in (self._extractive_supports if self.extractive else []):

@@ -286,6 +286,9 @@ class Grounder:
                 n = int(part)
                 if n not in written:
                     written.append(n)
+        if written and source_husk(claim_text(sentence)):  # "This is stated in [2]." says nothing of its own
+            return CheckedSentence(text=sentence[len(sentence.rstrip()):] if sentence.endswith("\n") else "",
+                                   raw=sentence, claim=False, removed=written)
         is_claim, supports = self.check(sentence)
         if not is_claim:
             text = CITE.sub("", sentence) if written else sentence
@@ -320,6 +323,16 @@ def swapped(claim_terms: list[str], window_terms: list[str], missing: list[str])
                 and any(t not in claim_terms for t in window_terms[b0:b1]):  # word for word: an exchange
             return True
     return False
+
+
+_ABOUT_SOURCES = re.compile(r"\b(?:sources?|stated|mentioned|according|cited|quoted|passages?|documents?|answer)\b", re.I)
+_DANGLING = re.compile(r"\b(?:in|from|by|and|or|of|to|see|at|sources?)\s*[,.;:!\s]*$|,\s*,", re.I)
+
+
+def source_husk(text: str) -> bool:
+    """Whether a sentence, its citations taken out, only pointed at sources ("This is stated in.",
+    "This answer comes from sources,,, and."): nothing to check, nothing worth showing."""
+    return bool(_ABOUT_SOURCES.search(text) and _DANGLING.search(text))
 
 
 def exchanged(claim_words: list[str], window_words: list[str]) -> bool:
