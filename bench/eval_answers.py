@@ -342,7 +342,8 @@ def cmd_answers(args) -> int:
             eng.load().reset()  # every answer evaluates its whole prompt (no prefix left from the variant before)
             t0 = time.perf_counter()
             ans = answer(q["question"], engine=eng, retriever=retriever, system=system, max_tokens=args.max_tokens,
-                         context_tokens=budget, entail=not args.no_entail)
+                         context_tokens=budget, entail=not args.no_entail,
+                         contrast=True if args.contrast else None)
             ans.result()
             secs = time.perf_counter() - t0
             row = {"id": q["id"], "lang": q["lang"], "off_topic": bool(q.get("off_topic")), "seconds": round(secs, 2),
@@ -543,7 +544,7 @@ def wrong_rows(split: str) -> list[dict]:
     return out
 
 
-def align_one(sentence: str, hit, *, embedder, judge) -> dict:
+def align_one(sentence: str, hit, *, embedder, judge, contrast: bool = False) -> dict:
     """The aligner as `Answer` runs it: the Grounder's lexical check, then (for an unsupported claim) the
     entailment judge on the candidates that pass the hard vetoes."""
     from app.knowledge.entailment import Entailment
@@ -554,7 +555,7 @@ def align_one(sentence: str, hit, *, embedder, judge) -> dict:
     out = {"claim": cs.claim, "lexical": cs.supported, "candidates": len(cs.candidates), "judge_calls": 0,
            "entailed": False, "judge_s": 0.0}
     if cs.claim and not cs.supported and judge is not None:
-        ent = Entailment(judge)
+        ent = Entailment(judge, contrast=contrast)
         for cand in cs.candidates:
             if ent.stated(sentence, cand.passage, cand.heading):
                 out["entailed"] = True
@@ -582,12 +583,13 @@ def cmd_entail(args) -> int:
         hit = Hit(id=r["id"], text=r["passage"], source=r["file"], heading=r["heading"], start_line=r["line"],
                   end_line=r["line"], score=1.0)
         rec = {"id": r["id"], "kind": r["kind"], "wrong": r["wrong"], "original": r["original"],
-               "as_wrong": align_one(r["wrong"], hit, embedder=emb, judge=judge),
-               "as_original": align_one(r["original"], hit, embedder=emb, judge=judge)}
+               "as_wrong": align_one(r["wrong"], hit, embedder=emb, judge=judge, contrast=args.contrast),
+               "as_original": align_one(r["original"], hit, embedder=emb, judge=judge, contrast=args.contrast)}
         if args.judge_all and judge is not None:  # the judge alone, no veto in front of it: its own discrimination
             for key, sent in (("judge_wrong", r["wrong"]), ("judge_original", r["original"])):
-                e = Entailment(judge)
+                e = Entailment(judge, contrast=args.contrast)
                 rec[key] = e.stated(sent, r["passage"], r["heading"])
+                rec[key + "_calls"] = [v.stated for v in e.verdicts]
         recs.append(rec)
         if args.show and rec["as_wrong"]["accepted"]:
             print(f"FALSE ACCEPT {r['id']} ({'lexical' if rec['as_wrong']['lexical'] else 'judge'}):\n  wrong: "
@@ -603,7 +605,8 @@ def cmd_entail(args) -> int:
                 "reached_judge": sum(1 for x in sel if x[key]["judge_calls"]),
                 "judge_calls": sum(x[key]["judge_calls"] for x in sel)}
 
-    report = {"judge": f"{bundle.root} ({bundle.manifest.name})" if judge else "none (lexical checks only)", "split": args.split,
+    report = {"judge": f"{bundle.root} ({bundle.manifest.name})" if judge else "none (lexical checks only)",
+              "contrast": args.contrast, "split": args.split,
               "rows": len(recs), "rows_not_a_claim": sum(1 for x in recs if not x["as_original"]["claim"]),
               "false_accepts": rate(recs),
               "false_accepts_by_kind": {k: rate([x for x in recs if x["kind"] == k]) for k in sorted({x["kind"] for x in recs})},
@@ -645,6 +648,8 @@ def main() -> int:
     ap.add_argument("--with-notes", action="store_true", help="answers: search the bundle's own notes too, as `ask` does.")
     ap.add_argument("--ids", default=None, help="answers: only these question ids (comma-separated).")
     ap.add_argument("records", nargs="*", type=Path, help="score: answer records written by `answers --out`.")
+    ap.add_argument("--contrast", action="store_true", help="entail/answers: the judge must also say no to the "
+                    "claim's opposite (Entailment.contrast).")
     ap.add_argument("--no-judge", action="store_true", help="entail: the lexical checks only (no entailment judge).")
     ap.add_argument("--judge-all", action="store_true", help="entail: also ask the judge alone about every wrong "
                     "sentence and original (no veto in front of it).")

@@ -39,6 +39,8 @@ REPLACED_NOTE = (
 )
 UNSUPPORTED_MARK = "[not supported by the sources]"
 """Shown inline after a sentence no source supports (CLI, TUI and serve show the answer text as it is)."""
+ENTAIL_CONTRAST = False
+"""Whether the entailment judge must also say "no" to the claim's opposite (see `Entailment.contrast`)."""
 ANSWER_RESERVE = 64  # tokens kept free besides the answer, for template overhead
 
 WARNINGS = {
@@ -82,7 +84,8 @@ class Answer:
     """
 
     def __init__(self, *, hits: list[Hit], query: str, generation=None, fixed_text: str | None = None,
-                 question: str = "", embedder=None, ground: bool = True, judge=None) -> None:
+                 question: str = "", embedder=None, ground: bool = True, judge=None,
+                 contrast: bool = False) -> None:
         self.hits = hits
         self.query = query
         self.question = question or query
@@ -95,7 +98,8 @@ class Answer:
         self._extractive_supports: list[Support] = []
         self.stats: GenStats = generation.stats if generation is not None else GenStats(finish_reason="no_sources")
         self._grounder = Grounder(hits, embedder=embedder) if (ground and generation is not None and hits) else None
-        self._entail = Entailment(judge) if (judge is not None and self._grounder is not None) else None
+        self._entail = (Entailment(judge, contrast=contrast)
+                        if (judge is not None and self._grounder is not None) else None)
         self.replaced = False
         """The model's text was shown in part (its supported sentences), then replaced by quotes."""
         self._done = False
@@ -304,6 +308,7 @@ def answer(
     ground: bool = True,
     context_tokens: int = 0,
     entail: bool = True,
+    contrast: bool | None = None,
 ) -> Answer:
     """Retrieve, prompt with numbered sources, and start streaming the answer.
 
@@ -324,7 +329,8 @@ def answer(
     gen = engine.chat(messages, max_tokens=max_tokens, cancel=cancel)
     return Answer(hits=hits, query=query, generation=gen, question=question,
                   embedder=getattr(retriever, "embedder", None), ground=ground,
-                  judge=engine if entail and hasattr(engine, "chat_json") else None)
+                  judge=engine if entail and hasattr(engine, "chat_json") else None,
+                  contrast=ENTAIL_CONTRAST if contrast is None else contrast)
 
 
 def lean_sources(question: str, hits: list[Hit], *, engine, context_tokens: int) -> list[Hit]:

@@ -16,6 +16,7 @@ so `Answer` asks it after generation ends (see `app.knowledge.answer`).
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -37,6 +38,29 @@ def judge_messages(claim: str, passage: str, heading: str = "") -> list[dict]:
     return [{"role": "system", "content": JUDGE_SYSTEM}, {"role": "user", "content": user}]
 
 
+_NEG_EN = re.compile(r"\b(is|are|was|were|should|must|can|could|will|would|does|do|did|may|has|have)\b(?! not)", re.I)
+_NEG_EN_OUT = re.compile(r"\b(is|are|was|were|should|must|can|could|will|would|does|do|did|may|has|have) not\b", re.I)
+_NEG_ZH = re.compile(r"(不|没有|无法|禁止)")
+
+
+def contrast(claim: str) -> str:
+    """The claim turned into its opposite, for the contrast question: a judge that also says "yes" to it
+    cannot tell the two apart, and its first "yes" carries no information."""
+    text = claim.strip()
+    if _CJK.search(text):
+        if _NEG_ZH.search(text):
+            return _NEG_ZH.sub("", text, count=1)
+        return f"“{text.rstrip('。.！!')}”这一说法是错误的。"
+    if _NEG_EN_OUT.search(text):
+        return _NEG_EN_OUT.sub(lambda m: m.group(1), text, count=1)
+    if _NEG_EN.search(text):
+        return _NEG_EN.sub(lambda m: f"{m.group(1)} not", text, count=1)
+    return "It is not true that " + text[:1].lower() + text[1:]
+
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
 @dataclass
 class Verdict:
     stated: bool
@@ -50,12 +74,27 @@ class Entailment:
 
     engine: object
     max_calls: int = 6
+    contrast: bool = False
+    """Also ask about the claim's opposite (`contrast()`); stated only on "yes" then "no" (two calls)."""
     calls: int = 0
     seconds: float = 0.0
     verdicts: list[Verdict] = field(default_factory=list)
 
     def stated(self, claim: str, passage: str, heading: str = "") -> bool:
         """Whether the passage states the claim (False when the call budget is spent or the judge fails)."""
+        if not self._ask(claim, passage, heading):
+            return False
+        if not self.contrast:
+            return True
+        if self.calls >= self.max_calls:
+            return False
+        opposite = contrast(claim)
+        if self._ask(opposite, passage, heading):
+            log.info("entailment: the judge also says the opposite is stated: %r", opposite)
+            return False
+        return not self.verdicts[-1].error  # a failed contrast call confirms nothing
+
+    def _ask(self, claim: str, passage: str, heading: str) -> bool:
         if self.calls >= self.max_calls:
             return False
         self.calls += 1

@@ -170,3 +170,25 @@ def test_a_chinese_question_the_notes_cover_is_answered_from_them(zh_retriever):
     assert ans.hits and any(h.source.endswith("zh-ssrf.md") for h in ans.hits)
     assert "内部地址" in eng.prompt  # the note was put in front of the model
     assert ans.result() != NO_SOURCES
+
+
+def test_contrast_question_makes_a_yes_to_everything_judge_support_nothing():
+    from app.knowledge.entailment import Entailment, contrast
+
+    assert contrast("ECB mode should not be used.") == "ECB mode should be used."
+    assert contrast("Reflected XSS is non-persistent.") == "Reflected XSS is not non-persistent."
+    assert "错误" in contrast("账户通常在五次失败登录后锁定。")
+
+    class Discerning:
+        def chat_json(self, messages, schema, **kw):
+            claim = messages[-1]["content"].split("Claim: ", 1)[1]
+            return {"stated": "no" if " not " in claim or "not true" in claim else "yes"}
+
+    yes = Judge("yes")
+    assert Entailment(yes).stated("ECB is weak.", "ECB is weak.")  # without the contrast a yes is a yes
+    e = Entailment(yes, contrast=True)
+    assert not e.stated("ECB is weak.", "ECB is weak.") and e.calls == 2
+    assert "ECB is not weak." in yes.asked[-1]
+    d = Entailment(Discerning(), contrast=True, max_calls=3)
+    assert d.stated("Reflected XSS is non-persistent.", "Reflected XSS is also known as non-persistent XSS.")
+    assert not d.stated("Reflected XSS is stored.", "...")  # one call left: the contrast cannot be asked
