@@ -80,6 +80,8 @@ def ingest_cmd(
         typer.echo(f"{kb}: {report.summary()}")
         for path, reason in report.skipped:
             typer.echo(f"  skipped {path}: {reason}")
+        for path, n in report.repeats:
+            typer.echo(f"  {path}: {n} repeated chunk(s) indexed once")
     if useless and not report.cancelled:
         why = f"all {len(report.skipped)} file(s) were skipped (reasons above)" if report.skipped else "no files found"
         raise BastionError(f"nothing was ingested into {kb!r}: {why}",

@@ -90,6 +90,24 @@ def chunk_document(doc: Document, *, count_tokens: CountFn = approx_tokens, opti
     return chunks
 
 
+def drop_repeats(chunks: list[Chunk]) -> tuple[list[Chunk], int]:
+    """Keep the first of chunks with the same embedded text; returns (kept, dropped).
+
+    A repeated chunk adds nothing a search could find, and generated or hostile files
+    (a 4 MB line of one letter, a text of one word 1.2 million times) are mostly repeats:
+    indexing them cost minutes of embedding for one distinct vector.
+    """
+    seen: set[str] = set()
+    kept = []
+    for c in chunks:
+        if c.hash not in seen:
+            seen.add(c.hash)
+            kept.append(c)
+    for i, c in enumerate(kept):
+        c.index = i
+    return kept, len(chunks) - len(kept)
+
+
 # -- blocks -------------------------------------------------------------------------
 def _markdown_blocks(text: str, *, title: str = "") -> list[_Block]:
     lines = text.splitlines()

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from app.knowledge.chunking import Chunk, ChunkOptions, chunk_document
+from app.knowledge.chunking import Chunk, ChunkOptions, chunk_document, drop_repeats
 from app.knowledge.loaders import Skip, iter_files, load_file
 from app.knowledge.store import KnowledgeBase, chunk_id
 
@@ -48,6 +48,8 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     """(path, reason) for every file not ingested."""
+    repeats: list[tuple[str, int]] = field(default_factory=list)
+    """(path, n) for files whose n repeated chunks were indexed once (`chunking.drop_repeats`)."""
     chunks: int = 0
     """Chunks embedded and stored by this run."""
     bytes: int = 0
@@ -177,7 +179,10 @@ def ingest(
             return
         items, batch = batch, []
         te = time.perf_counter()
-        vectors = embedder.embed([c.embed_text for _, c in items])
+        texts = [c.embed_text for _, c in items]
+        unique = list(dict.fromkeys(texts))  # boilerplate shared by files is embedded once
+        by_text = dict(zip(unique, embedder.embed(unique)))
+        vectors = [by_text[t] for t in texts]
         report.embed_seconds += time.perf_counter() - te
         report.chunks += len(items)
         report.bytes += sum(len(c.text.encode("utf-8")) for _, c in items)
@@ -212,7 +217,9 @@ def ingest(
                 done[0] += 1
                 tick(source)
                 continue
-            chunks = chunk_document(doc, count_tokens=embedder.count_tokens, options=opts)
+            chunks, repeats = drop_repeats(chunk_document(doc, count_tokens=embedder.count_tokens, options=opts))
+            if repeats:
+                report.repeats.append((source, repeats))
             if not chunks:
                 report.skipped.append((source, "no text"))
                 done[0] += 1

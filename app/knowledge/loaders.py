@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from app.knowledge.html_text import HtmlUnreadable, html_to_markdown
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,7 @@ SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "ven
 
 MAX_TEXT_BYTES = 10_000_000
 MAX_PDF_BYTES = 100_000_000
+PDF_BUDGET_S = 60.0
 
 
 class Skip(Exception):
@@ -89,7 +93,10 @@ def load_file(path: Path, *, max_bytes: int | None = None) -> Document:
         return Document(path, _pdf_text(data), "pdf")
     text = decode_text(data)
     if kind == "html":
-        return Document(path, html_to_markdown(text), "html")
+        try:
+            return Document(path, html_to_markdown(text), "html")
+        except HtmlUnreadable as exc:
+            raise Skip(f"HTML {exc}") from None
     if kind == "jsonl":
         return Document(path, _json_text(text, path), "jsonl")
     if kind == "code":
@@ -112,39 +119,6 @@ def decode_text(data: bytes) -> str:
         raise Skip(f"not UTF-8 text (bad byte at offset {exc.start}); convert it to UTF-8") from None
 
 
-def html_to_markdown(html: str) -> str:
-    """Headings become `#` lines, <pre> fenced code, other blocks paragraphs."""
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(html, "html.parser")
-    for tag in soup(["script", "style", "noscript", "template", "svg", "nav", "footer"]):
-        tag.decompose()
-    out: list[str] = []
-    blocks = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "pre", "li", "td", "th", "blockquote", "dt", "dd"]
-    body = soup.body or soup
-    for el in body.find_all(blocks):
-        if el.find_parent(["pre"]) or (el.name != "pre" and el.find_parent(["p", "li"]) and el.name in ("p",)):
-            continue
-        if el.name == "pre":
-            out.append("```\n" + el.get_text().strip("\n") + "\n```")
-            continue
-        if el.name in ("li", "td", "th", "dd") and el.find(blocks):
-            continue  # its inner blocks are emitted on their own
-        text = " ".join(el.get_text(" ").split())
-        if not text:
-            continue
-        if el.name[0] == "h" and el.name[1:].isdigit():
-            out.append("#" * int(el.name[1]) + " " + text)
-        elif el.name == "li":
-            out.append("- " + text)
-        else:
-            out.append(text)
-    if not out:  # markup without block tags: keep its text
-        text = "\n".join(line.strip() for line in body.get_text("\n").splitlines() if line.strip())
-        return text
-    return "\n\n".join(out) + "\n"
-
-
 def _pdf_text(data: bytes) -> str:
     import io
 
@@ -161,8 +135,16 @@ def _pdf_text(data: bytes) -> str:
             except Exception:
                 raise Skip("encrypted PDF (needs a password)") from None
         pages = []
+        deadline, chars = time.monotonic() + PDF_BUDGET_S, 0
         for i, page in enumerate(reader.pages, 1):
+            if time.monotonic() > deadline:  # pypdf is pure Python: a hostile page list can take minutes
+                raise Skip(f"PDF took over {PDF_BUDGET_S:g} s to read (stopped at page {i}); "
+                           "convert it to text (e.g. `pdftotext`) and ingest that")
             text = (page.extract_text() or "").strip()
+            chars += len(text)
+            if chars > MAX_TEXT_BYTES:
+                raise Skip(f"PDF text passes {MAX_TEXT_BYTES / 1e6:g} MB by page {i} (a decompression bomb, or a "
+                           "book to split); split it and ingest the parts")
             if text:
                 pages.append(f"# Page {i}\n\n{text}")
     except Skip:

@@ -45,3 +45,10 @@ def test_hostile_model_files_through_bundle_create(tmp_path, env):
 def test_hostile_serve_requests():
     cases = redteam.run_serve(quick=False)
     assert len(cases) >= 40 and not _failed(cases), _failed(cases)
+
+
+def test_hostile_documents_through_ingest(tmp_path, env):
+    """Markdown/HTML/PDF/JSON bombs, odd encodings and special files in one `bastion ingest`: each file
+    indexed or skipped with a reason (the full-size round in bench/ took over 600 s before the HTML fix)."""
+    cases = redteam.run_documents(tmp_path, env, quick=True)
+    assert len(cases) >= 60 and not _failed(cases), _failed(cases)
