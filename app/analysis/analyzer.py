@@ -105,6 +105,7 @@ def _model_and_verify(reports: list[Report], *, engine, use_model: bool, use_sta
                 continue
             rep.engines_ran.append(f"model:{run.engine_name}")
             rep.notes += run.notes
+            rep.model_checks.add(run.checks)
             rep.timings["model"] = round(run.seconds, 3)
             rep.timings["model_tokens"] = float(run.completion_tokens)
             rep.timings["model_tokens_per_s"] = round(run.tokens_per_s, 2)

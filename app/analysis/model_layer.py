@@ -3,10 +3,14 @@
 Static findings anchor the label and the CWE. The model cannot remove one: its answer has a
 required slot per finding (F1, F2, ...) and a dispute is a note with its reason: it changes neither
 the label nor the confidence of a rule-evidenced finding. A model explanation replaces the rule's
-only when it passes `quality.explanation_ok`. Anything the model adds on its own must point at a
-line holding a sink (`quality.sink_on_line`), is marked `source="model"`, is capped at "high"
-(never critical) and gets a confidence below the counted floor, so it never moves a label. The code is sent fenced and
-numbered as data, with a warning when it contains text addressed to the reviewer.
+only when it passes `quality.explanation_ok` and `prose_check` (names the call or an argument of the
+line, denies nothing on it, names no absent call); a reason is shown only when it passes
+`prose_check`; each refusal is counted in `ModelRun.checks`. Anything the model adds on its own is
+kept only when an independent check confirms it (`model_check`: a sink of its CWE on the cited
+line and a generated taint rule, run by Semgrep, that finds untrusted input reaching it); it is
+marked `source="model"` with the check in its evidence, capped at "high" (never critical). Dropped
+ones are counted. The code is sent fenced and numbered as data, with a warning when it contains
+text addressed to the reviewer.
 """
 
 from __future__ import annotations
@@ -17,11 +21,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from app.analysis import guard, quality
+from app.analysis import guard, model_check, prose_check, quality
 from app.analysis.cwe import name as cwe_name
 from app.analysis.contract import review_schema, solo_schema
 from app.analysis.cwe import normalise
-from app.analysis.models import MODEL_ONLY_CONFIDENCE, Evidence, Finding, Fix, Risk
+from app.analysis.models import MODEL_ONLY_CONFIDENCE, Evidence, Finding, Fix, ModelChecks, ProseReject, Risk
 from app.errors import EngineError
 from app.prompts import ANALYSIS_SYSTEM
 
@@ -30,6 +34,8 @@ log = logging.getLogger(__name__)
 MAX_REVIEWED = 5
 EXTRA_CONFIDENCE_WITH_STATIC = MODEL_ONLY_CONFIDENCE  # listed separately, never moves the label
 EXTRA_CONFIDENCE_MODEL_ONLY = 0.5  # explicit model-only mode (use_static=False), a comparison mode
+# A model-only finding that an engine-run taint rule confirmed (a real path into the cited sink) counts.
+VERIFIED_CONFIDENCE = 0.6
 MODEL_LABELS = ("low", "medium", "high")  # a model-only finding is never critical
 @dataclass
 class ModelRun:
@@ -40,6 +46,7 @@ class ModelRun:
     tokens_per_s: float = 0.0
     notes: list[str] = field(default_factory=list)
     engine_name: str = "model"
+    checks: ModelChecks = field(default_factory=ModelChecks)
 
 
 def _code_block(code: str, language: str, engine, findings: list[Finding], budget_tokens: int) -> str:
@@ -133,12 +140,12 @@ def review(code: str, language: str, findings: list[Finding], engine, *, cancel:
     if answer is None:
         return run
     for i, f in enumerate(reviewed, 1):
-        _apply(f, answer.get(f"F{i}") or {}, code)
+        _apply(f, answer.get(f"F{i}") or {}, code, run.checks)
     if len(findings) > MAX_REVIEWED:
         run.notes.append(f"the model reviewed the first {MAX_REVIEWED} of {len(findings)} findings")
     for item in answer.get("extra") or []:
-        extra = _model_finding(item, code, EXTRA_CONFIDENCE_WITH_STATIC, run)
-        if extra and not any(abs(f.line - extra.line) <= 1 and f.risk.cwe_id == extra.risk.cwe_id for f in findings):
+        extra = _verified_finding(item, code, language, findings, run)
+        if extra is not None:
             findings.append(extra)
     return run
 
@@ -157,7 +164,22 @@ def solo(code: str, language: str, engine, *, cancel: threading.Event | None = N
     return [f for f in found if f is not None], run
 
 
-def _apply(f: Finding, r: dict, code: str) -> None:
+def _prose(text: str, f: Finding, code: str, what: str, checks: ModelChecks | None) -> bool:
+    """Whether model prose about `f` may be shown (`prose_check`); a refusal is counted in `checks`."""
+    flagged, near = prose_check.window(code, f.line, f.evidence[0].end_line if f.evidence else 0)
+    if not flagged and f.evidence:
+        flagged = near = f.evidence[0].snippet
+    v = prose_check.check(text, line_text=flagged, nearby_text=near, code=code)
+    if checks is not None:
+        if v.ok:
+            checks.prose_shown += 1
+        else:
+            checks.prose_rejected += 1
+            checks.rejects.append(ProseReject(line=f.line, field=what, kind=v.kind or "", why=v.why))
+    return v.ok
+
+
+def _apply(f: Finding, r: dict, code: str, checks: ModelChecks | None = None) -> None:
     verdict = r.get("verdict")
     if verdict not in ("confirm", "dispute"):
         return
@@ -165,6 +187,8 @@ def _apply(f: Finding, r: dict, code: str) -> None:
     reason = str(r.get("reason", "")).strip()
     if len(reason.split()) < 3 or degenerate(reason):
         f.model_reason = f"(no usable reason given: {reason[:60]!r})"  # recorded, but moves nothing
+    elif not _prose(reason, f, code, "confirmation" if verdict == "confirm" else "dispute", checks):
+        f.model_reason = "(the model's reason was withheld: it does not match the flagged line)"  # moves nothing
     else:
         f.model_reason = reason
         if verdict == "confirm":
@@ -174,7 +198,7 @@ def _apply(f: Finding, r: dict, code: str) -> None:
         # a dispute is a note with its reason: the rule's label and confidence stand
     expl = str(r.get("explanation", "")).strip()
     ok, _why = quality.explanation_ok(expl, cwe=f.risk.cwe_id, snippet=f.evidence[0].snippet if f.evidence else "")
-    if ok and f.model_verdict == "confirm":
+    if ok and f.model_verdict == "confirm" and _prose(expl, f, code, "explanation", checks):
         f.analysis = expl
         f.explanation_by = "model"
     fixed = str(r.get("fixed_lines", "")).rstrip()
@@ -183,6 +207,37 @@ def _apply(f: Finding, r: dict, code: str) -> None:
 
 
 degenerate = quality.degenerate
+
+
+def _verified_finding(item: dict, code: str, language: str, findings: list[Finding], run: ModelRun) -> Finding | None:
+    """A model-only finding kept only when its line holds a sink of its CWE and a generated taint rule, run by
+    Semgrep, finds untrusted input reaching that sink (`model_check`). Dropped ones are counted with the reason."""
+    cwe = normalise(item.get("cwe"))
+    try:
+        line = int(item.get("line", 0))
+    except (TypeError, ValueError):
+        line = 0
+    if any(abs(f.line - line) <= 1 and f.risk.cwe_id == cwe for f in findings):
+        return None  # the rules already report it
+    res = model_check.confirm(code, language, line, cwe) if cwe else model_check.CheckResult(False, "", "no CWE")
+    if not res.kept:
+        run.checks.model_findings_dropped += 1
+        run.checks.dropped_why.append(f"{cwe or 'no CWE'} at line {line}: {res.why}")
+        return None
+    extra = _model_finding(item, code, VERIFIED_CONFIDENCE, run)
+    if extra is None:
+        run.checks.model_findings_dropped += 1
+        run.checks.dropped_why.append(f"{cwe} at line {line}: unusable answer")
+        return None
+    run.checks.model_findings_kept += 1
+    extra.evidence.append(Evidence(engine="semgrep", rule_id=f"verified:{res.check}", line=line, end_line=line,
+                                   message=res.why))
+    if not _prose(extra.analysis, extra, code, "model-finding", run.checks):
+        extra.analysis = (f"The model pointed at line {line} ({cwe}); {res.why} (a taint rule generated for this "
+                          "sink and run by Semgrep found the path).")
+        extra.explanation_by = "rule"
+    extra.risk.why = extra.analysis
+    return extra
 
 
 def _model_finding(item: dict, code: str, confidence: float, run: ModelRun) -> Finding | None:

@@ -92,13 +92,47 @@ class Finding(BaseModel):
 
     @property
     def model_only(self) -> bool:
-        """A finding without rule evidence (reported separately, never counted by default)."""
+        """A finding without rule evidence (reported separately; counted only once an independent check confirmed it)."""
         return self.source == "model"
+
+    @property
+    def verified_by(self) -> str:
+        """For a model-only finding: the independent check that confirmed it ('' when none did)."""
+        return next((e.rule_id.split(":", 1)[1] for e in self.evidence if e.rule_id.startswith("verified:")), "")
 
     @property
     def counted(self) -> bool:
         """Whether this finding moves the report's overall label."""
         return self.confidence >= COUNTED_CONFIDENCE
+
+
+class ProseReject(BaseModel):
+    """Model prose that was not shown (the rule's text stayed): where, which kind of text, why."""
+
+    line: int = 0
+    field: Literal["explanation", "dispute", "confirmation", "model-finding"]
+    kind: str = Field(..., description="denies-the-line, wrong-call or names-nothing-on-the-line")
+    why: str = ""
+
+
+class ModelChecks(BaseModel):
+    """What the checks on the model's output kept and refused in one report."""
+
+    prose_shown: int = Field(0, description="model explanations/reasons that passed the prose check and are shown")
+    prose_rejected: int = Field(0, description="model explanations/reasons refused by the prose check (rule text kept)")
+    rejects: list[ProseReject] = Field(default_factory=list)
+    model_findings_kept: int = Field(0, description="model-only findings kept because an independent check confirmed them")
+    model_findings_dropped: int = Field(0, description="model-only findings dropped: no sink for the CWE on the line, "
+                                                       "or the independent check found no path")
+    dropped_why: list[str] = Field(default_factory=list)
+
+    def add(self, other: "ModelChecks") -> None:
+        self.prose_shown += other.prose_shown
+        self.prose_rejected += other.prose_rejected
+        self.rejects += other.rejects
+        self.model_findings_kept += other.model_findings_kept
+        self.model_findings_dropped += other.model_findings_dropped
+        self.dropped_why += other.dropped_why
 
 
 class Report(BaseModel):
@@ -116,6 +150,7 @@ class Report(BaseModel):
     errors: list[str] = Field(default_factory=list, description="What failed on this file (the run went on)")
     timings: dict[str, float] = Field(default_factory=dict, description="Seconds per stage")
     engines_ran: list[str] = Field(default_factory=list, description="e.g. ['semgrep', 'bandit', 'model:llm.gguf']")
+    model_checks: ModelChecks = Field(default_factory=ModelChecks, description="What the checks on model output kept/refused")
 
     def settle(self) -> "Report":
         """Compute the overall label and safe_reason from the findings; returns self."""

@@ -29,7 +29,11 @@ def summary(reports: Report | Iterable[Report]) -> dict:
         "unsupported": sum(r.status == "unsupported" for r in rs),
         "errors": sum(r.status == "error" or bool(r.errors) for r in rs),
         "findings": sum(not f.model_only for f in found),
-        "model_suggestions": sum(f.model_only for f in found),
+        "model_suggestions": sum(f.model_only and not f.verified_by for f in found),
+        "model_findings_verified": sum(f.model_only and bool(f.verified_by) for f in found),
+        "model_findings_dropped": sum(r.model_checks.model_findings_dropped for r in rs),
+        "model_prose_shown": sum(r.model_checks.prose_shown for r in rs),
+        "model_prose_rejected": sum(r.model_checks.prose_rejected for r in rs),
         "suppression_comments": sum(bool(f.suppression) for f in found),
         "by_label": {k: counts.get(k, 0) for k in LABELS[1:]},
         "fixes": {k: sum(f.fix.state == k for f in found if not f.model_only) for k in ("verified", "proposed", "none")},
@@ -51,7 +55,7 @@ def finding_record(f, r: Report, file: str, fingerprint: str = "") -> dict:
     return {
         "file": file, "line": f.line, "end_line": max(end or f.line, f.line), "cwe": f.risk.cwe_id,
         "cwe_name": f.risk.cwe_name, "label": f.label, "confidence": f.confidence, "counted": f.counted,
-        "source": f.source, "model_only": f.model_only,
+        "source": f.source, "model_only": f.model_only, "verified_by": f.verified_by,
         "evidence": [{"engine": e.engine, "rule_id": e.rule_id, "line": e.line, "message": e.message} for e in f.evidence],
         "analysis": f.analysis, "explanation_by": f.explanation_by, "attack": f.risk.why,
         "context": _context(r.code, f.line, end or f.line), "suppression": f.suppression,
@@ -134,7 +138,13 @@ def to_text(reports: Report | Iterable[Report], *, verbose: bool = False) -> str
             out.append(f"  safe: {r.safe_reason}")
         for f in (f for f in r.findings if not f.model_only):
             out += _finding_lines(f)
-        extra = [f for f in r.findings if f.model_only]
+        verified = [f for f in r.findings if f.model_only and f.verified_by]
+        if verified:
+            out.append("  model findings verified by an independent check (counted in the label):")
+            for f in verified:
+                out += _finding_lines(f)
+                out.append(f"    verified by: {f.verified_by}")
+        extra = [f for f in r.findings if f.model_only and not f.verified_by]
         if extra:
             out.append("  model suggestions (no rule evidence; not counted in the label):")
             for f in extra:
@@ -149,6 +159,11 @@ def to_text(reports: Report | Iterable[Report], *, verbose: bool = False) -> str
             f"{s['findings']} finding(s)")
     if s["model_suggestions"]:
         tail += f", {s['model_suggestions']} model suggestion(s)"
+    if s["model_findings_verified"] or s["model_findings_dropped"]:
+        tail += (f", model-only findings {s['model_findings_verified']} kept (verified) / "
+                 f"{s['model_findings_dropped']} dropped (check failed)")
+    if s["model_prose_rejected"]:
+        tail += f", {s['model_prose_rejected']} model explanation(s) refused (rule text kept)"
     out.append(tail + f"; worst: {s['worst']}")
     return "\n".join(out)
 
@@ -179,7 +194,10 @@ def to_markdown(reports: Report | Iterable[Report]) -> str:
             if f.risk.why:
                 out.append(f"**Attack:** {f.risk.why}")
                 out.append("")
-            if f.model_only:
+            if f.model_only and f.verified_by:
+                out.append(f"_Model finding verified by {f.verified_by}; counted in the label._")
+                out.append("")
+            elif f.model_only:
                 out.append("_Model suggestion: no rule evidence; not counted in the label._")
                 out.append("")
             if f.suppression:

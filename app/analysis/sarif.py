@@ -82,11 +82,12 @@ def _result(f: Finding, r: Report, uri: str, rid: str, index: int, fp: str) -> d
         region["endLine"] = ev.end_line
     if ev and ev.snippet:
         region["snippet"] = {"text": ev.snippet}
-    prefix = "[model suggestion, no rule evidence] " if f.model_only else ""
+    prefix = (f"[model finding, verified by {f.verified_by}] " if f.model_only and f.verified_by else
+              "[model suggestion, no rule evidence] " if f.model_only else "")
     res: dict = {
         "ruleId": rid,
         "ruleIndex": index,
-        "level": "note" if f.model_only else LEVEL[f.label],
+        "level": "note" if f.model_only and not f.verified_by else LEVEL[f.label],
         "message": {"text": f"{prefix}{f.risk.cwe_id}: {f.analysis}"},
         "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri, "uriBaseId": BASE}, "region": region}}],
         "partialFingerprints": {FINGERPRINT_KEY: fp},
@@ -94,7 +95,8 @@ def _result(f: Finding, r: Report, uri: str, rid: str, index: int, fp: str) -> d
             "label": f.label, "cwe": f.risk.cwe_id, "confidence": f.confidence, "source": f.source,
             "evidence": [f"{e.engine}:{e.rule_id}@{e.line}" for e in f.evidence],
             "model_verdict": f.model_verdict, "model_reason": f.model_reason, "fix_state": f.fix.state,
-            "fix_notes": f.fix.notes, "tags": ["security", f.risk.cwe_id],
+            "fix_notes": f.fix.notes, "tags": ["security", f.risk.cwe_id], "verified_by": f.verified_by,
+            "explanation_by": f.explanation_by,
         },
     }
     if f.suppression:
@@ -142,7 +144,12 @@ def to_sarif(reports: Report | Iterable[Report], *, tool_version: str | None = N
             if rid not in rules:
                 rules[rid] = _rule(rid, f)
             results.append(_result(f, r, uri, rid, list(rules).index(rid), fp))
-    invocation = {"executionSuccessful": not any(n["level"] == "error" for n in notifications)}
+    invocation = {"executionSuccessful": not any(n["level"] == "error" for n in notifications),
+                  "properties": {"model_checks": {  # what the checks on model output kept and refused
+                      "prose_shown": sum(r.model_checks.prose_shown for r in rs),
+                      "prose_rejected": sum(r.model_checks.prose_rejected for r in rs),
+                      "model_findings_kept": sum(r.model_checks.model_findings_kept for r in rs),
+                      "model_findings_dropped": sum(r.model_checks.model_findings_dropped for r in rs)}}}
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
     log = {

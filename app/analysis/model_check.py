@@ -1,0 +1,207 @@
+"""The independent check on a model-only finding: a Semgrep taint rule generated for its sink, run by the engine.
+
+The model proposes "CWE-X at line N"; `sinks.sink_on_line` must find a sink of CWE-X's family on
+line N (the model may not invent a call). Then a taint rule is written for that one callee (the
+language's untrusted-input sources -> that callee) and Semgrep runs it on the file. The finding is
+kept only when Semgrep reports a path into the call on line N, and it is labelled as verified by that
+check. No path, no sink, a weakness without a dataflow check, or Semgrep failing: the finding is
+dropped and the reason counted. The model never makes a file safer: this only adds findings.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.analysis import languages, sinks
+
+CHECK_NAME = "semgrep-taint"
+TIMEOUT_S = 60
+
+_PY_SOURCES = """
+      - patterns:
+          - pattern: request.$ATTR
+          - metavariable-regex:
+              metavariable: $ATTR
+              regex: ^(args|form|values|cookies|headers|data|json|files|stream|query_string|environ|get_json|get_data|full_path|url|base_url)$
+      - pattern: input(...)
+      - pattern: sys.argv
+      - pattern: os.environ
+      - pattern: os.getenv(...)
+      - pattern: os.environ.get(...)
+      - patterns:
+          - pattern: $W.$GET(...)
+          - metavariable-regex:
+              metavariable: $GET
+              regex: ^(get_form_parameter|get_query_parameter|get_cookie|get_header|get_parameter|get_parameter_list)$
+      - patterns:
+          - pattern-inside: |
+              @$APP.route(...)
+              def $FN(..., $ARG, ...):
+                ...
+          - pattern: $ARG
+"""
+
+_C_SOURCES = """
+      - patterns:
+          - pattern-either:
+              - pattern: fgets($B, ...)
+              - pattern: fgets($B + $N, ...)
+              - pattern: fgetws($B, ...)
+              - pattern: fgetws($B + $N, ...)
+              - pattern: gets($B)
+              - pattern: recv($S, $B, ...)
+              - pattern: recv($S, (char *)($B + $N), ...)
+              - pattern: recv($S, (char *)$B, ...)
+              - pattern: recvfrom($S, $B, ...)
+              - pattern: read($S, $B, ...)
+              - pattern: fscanf($F, $FMT, $B)
+              - pattern: fscanf($F, $FMT, &$B)
+              - pattern: scanf($FMT, $B)
+              - pattern: scanf($FMT, &$B)
+          - focus-metavariable: $B
+        by-side-effect: true
+      - pattern: getenv(...)
+      - pattern: GETENV(...)
+      - pattern: argv
+"""
+
+_C_PROPAGATORS = """
+    pattern-propagators:
+      - pattern: strcpy($TO, $FROM)
+        from: $FROM
+        to: $TO
+      - pattern: strncpy($TO, $FROM, ...)
+        from: $FROM
+        to: $TO
+      - pattern: strcat($TO, $FROM)
+        from: $FROM
+        to: $TO
+      - pattern: strncat($TO, $FROM, ...)
+        from: $FROM
+        to: $TO
+      - pattern: strncat($TO + $N, $FROM, ...)
+        from: $FROM
+        to: $TO
+      - pattern: memcpy($TO, $FROM, ...)
+        from: $FROM
+        to: $TO
+      - pattern: $X = atoi($FROM)
+        from: $FROM
+        to: $X
+"""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    kept: bool
+    check: str  # what confirmed it (e.g. "semgrep-taint(pickle.loads)"), or "" when dropped
+    why: str  # why dropped, or what the path is
+
+
+def semgrep_available() -> bool:
+    from app.analysis.semgrep_runner import semgrep_binary
+    from app.errors import BastionError
+
+    try:
+        semgrep_binary()
+    except BastionError:
+        return False
+    return True
+
+
+def _sink_pattern(callee: str, language: str) -> str:
+    if language == "python" and "." in callee:
+        head, last = callee.rsplit(".", 1)
+        # a module call keeps its module (pickle.loads); a method on an object matches any receiver
+        return f"{callee}(...)" if head.split(".")[0] in _PY_MODULES else f"$OBJ.{last}(...)"
+    return f"{callee}(...)"
+
+
+_PY_MODULES = {"os", "subprocess", "pickle", "cPickle", "marshal", "yaml", "jsonpickle", "shelve", "dill", "commands",
+               "pty", "io", "codecs", "shutil", "pathlib", "etree", "minidom", "xml", "pulldom", "requests", "urllib",
+               "httpx", "lxml"}
+
+
+def rule_yaml(callee: str, cwe: str, language: str) -> str:
+    """A Semgrep taint rule: the language's untrusted-input sources into `callee`."""
+    lang = "c" if language in ("c", "cpp") else language
+    sources = _PY_SOURCES if lang == "python" else _C_SOURCES
+    props = _C_PROPAGATORS if lang == "c" else ""
+    fmt_pos = _FORMAT_ARG.get(callee.lower()) if lang == "c" and sinks.family(cwe) is sinks.family("CWE-134") else None
+    if fmt_pos is not None:  # only the format argument is a format-string sink: printf("%s", data) is fine
+        args = ", ".join(["$A%d" % i for i in range(fmt_pos)] + ["$FMT", "..."])
+        sink = (f"      - patterns:\n          - pattern: \"{callee}({args})\"\n"
+                "          - focus-metavariable: $FMT\n")
+    else:
+        sink = f"      - pattern: \"{_sink_pattern(callee, lang)}\"\n"
+    return (f"rules:\n  - id: bastion-model-check\n    mode: taint\n    languages: [{lang}]\n    severity: ERROR\n"
+            f"    message: untrusted input reaches {callee} ({cwe})\n    pattern-sources:{sources}"
+            f"    pattern-sinks:\n{sink}{props}")
+
+
+# 0-based position of the format argument of the printf family
+_FORMAT_ARG = {"printf": 0, "vprintf": 0, "wprintf": 0, "vwprintf": 0, "fprintf": 1, "vfprintf": 1, "fwprintf": 1,
+               "vfwprintf": 1, "sprintf": 1, "vsprintf": 1, "syslog": 1, "snprintf": 2, "vsnprintf": 2, "swprintf": 2,
+               "_snprintf": 2, "_vsnprintf": 2, "_snwprintf": 2}
+
+
+_DEFINE = re.compile(r"^\s*#\s*define\s+([A-Za-z_]\w*)\s+(\S[^\n]*?)\s*$")
+
+
+def expand_simple_macros(code: str) -> str:
+    """C code with object-like `#define NAME body` uses replaced by their body, line numbers kept.
+
+    Semgrep does not preprocess; Juliet-style code names its sinks and arguments through such macros
+    (`#define EXECLP execlp`, `#define COMMAND_ARG3 data`). Function-like macros are left alone.
+    """
+    defs: dict[str, str] = {}
+    for ln in code.splitlines():
+        m = _DEFINE.match(ln)
+        if m and "(" not in m.group(1):
+            defs[m.group(1)] = m.group(2)
+    if not defs:
+        return code
+    word = re.compile(r"\b(" + "|".join(map(re.escape, sorted(defs, key=len, reverse=True))) + r")\b")
+    out = []
+    for ln in code.splitlines():
+        if not ln.lstrip().startswith("#"):
+            for _ in range(3):  # a macro defined through another one
+                ln = word.sub(lambda m: defs[m.group(1)], ln)
+        out.append(ln)
+    return "\n".join(out) + ("\n" if code.endswith("\n") else "")
+
+
+def confirm(code: str, language: str, line: int, cwe: str) -> CheckResult:
+    """Keep a model finding "CWE `cwe` at `line`" only when its sink is on the line and a taint path reaches it."""
+    lang = "c" if language in ("c", "cpp") else language
+    if not sinks.sinks_for(cwe, lang):
+        return CheckResult(False, "", f"no dataflow check for {cwe} in {language}")
+    if lang == "c":
+        code = expand_simple_macros(code)
+    callee = sinks.sink_on_line(code, line, cwe, lang)
+    if callee is None:
+        return CheckResult(False, "", f"line {line} calls no {cwe} sink")
+    from app.analysis.semgrep_runner import _env, semgrep_binary
+
+    with tempfile.TemporaryDirectory(prefix="bastion-check-") as tmp:
+        rule = Path(tmp) / "rule.yaml"
+        rule.write_text(rule_yaml(callee, cwe, lang), encoding="utf-8")
+        target = Path(tmp) / f"code{languages.LANGUAGES.get(language, '.txt')}"
+        target.write_text(code, encoding="utf-8")
+        cmd = [semgrep_binary(), "scan", "--config", str(rule), "--json", "--quiet", "--metrics=off",
+               "--disable-version-check", "--no-git-ignore", "--disable-nosem", "--timeout", "20", "--", str(target)]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_S, env=_env(),
+                                  stdin=subprocess.DEVNULL)
+            results = json.loads(proc.stdout).get("results", [])
+        except (subprocess.TimeoutExpired, json.JSONDecodeError, OSError) as exc:
+            return CheckResult(False, "", f"the taint check could not run ({type(exc).__name__})")
+    for r in results:
+        if r["start"]["line"] <= line <= r["end"]["line"]:
+            return CheckResult(True, f"{CHECK_NAME}({callee})", f"untrusted input reaches {callee} on line {line}")
+    return CheckResult(False, "", f"no taint path from untrusted input into {callee} on line {line}")
