@@ -216,7 +216,8 @@ class Grounder:
     def candidates(self, sentence: str) -> list[Candidate]:
         """Passages an unsupported claim might paraphrase: the vetoes pass and enough of its words are there.
 
-        Numbers must be in the window, identifiers in the chunk, polarity the same; the passage given
+        Numbers must be in the window, identifiers in the chunk, polarity the same, and no word of a copied
+        run exchanged (`exchanged`: the 1.5B judge said yes to 15 of 21 such swaps); the passage given
         to the judge is the best window with a sentence either side."""
         claim = Claim.of(claim_text(sentence))
         if len(claim.terms) < MIN_CLAIM_TERMS:
@@ -228,6 +229,11 @@ class Grounder:
             best: tuple[float, int] | None = None
             for w, win in enumerate(self._windows[i]):
                 ev = Evidence.measure(claim, win, self._context[i])
+                if ev.coverage >= ENTAIL_COVERAGE_MIN and exchanged(claim.words, win.words):
+                    # a copy of this source with a word exchanged or a negation added: the judge reads past
+                    # that (measured), so the whole source is vetoed, not only this window
+                    best = None
+                    break
                 if not (ev.numbers_ok and ev.polarity_ok) or ev.coverage < ENTAIL_COVERAGE_MIN:
                     continue
                 score = ev.coverage + (_cos(self._embed(claim.text), self._embed(win.text)) if self.embedder else 0.0)
@@ -261,7 +267,7 @@ class Grounder:
         if not ev.polarity_ok and not copied:
             return None
         verbatim = copied or (ev.verbatim >= VERBATIM_WORDS and ev.coverage >= VERBATIM_COVERAGE)
-        if verbatim and (exchanged(claim.words, win.words) or ev.missing and swapped(claim.terms, win.terms, ev.missing)):
+        if exchanged(claim.words, win.words) or verbatim and ev.missing and swapped(claim.terms, win.terms, ev.missing):
             return None  # the passage's words with one exchanged: only the entailment check may accept it
         cosine = 0.0
         if not verbatim:
@@ -380,9 +386,11 @@ def exchanged(claim_words: list[str], window_words: list[str]) -> bool:
 
 
 def stem_of(word: str) -> str:
-    from app.knowledge.evidence import stem
+    """The word as `content_terms` normalises it (stem, then the synonym map: "utilize" is "use")."""
+    from app.knowledge.evidence import _SYNONYMS, stem
 
-    return stem(word)
+    st = stem(word)
+    return _SYNONYMS.get(st, st)
 
 
 def _tidy(text: str, original: str) -> str:

@@ -54,7 +54,10 @@ def test_an_exchanged_word_inside_a_copy_is_not_lexical_support():
     assert g.check(wrong)[1] == []  # a near-verbatim copy used to skip the polarity check
     assert g.candidates(wrong) == []  # client/server are opposites: the judge is never asked
     other = "An attacker could proxy traffic through the browser, in order to hide their source address."
-    assert g.check(other)[1] == [] and g.candidates(other), "no hard veto applies: only the judge may accept it"
+    # a copy with a word exchanged is vetoed outright: the 1.5B judge said yes to 15 of 21 such swaps
+    assert g.check(other)[1] == [] and g.candidates(other) == []
+    paraphrase = "Attackers can relay their traffic through the server to conceal where it comes from."
+    assert g.check(paraphrase)[1] == [] and g.candidates(paraphrase), "a paraphrase is the judge's to decide"
     # the same exchange where the substitute word does occur in the passage
     both = hit("The client sends the request. The server could proxy traffic through the server, in order to hide it.")
     assert Grounder([both]).check("The server could proxy traffic through the client, in order to hide it.")[1] == []
@@ -76,14 +79,14 @@ def test_a_negation_added_or_dropped_inside_a_copy_is_not_lexical_support():
 
 
 @pytest.mark.parametrize("verdict", ["no", "yes"])
-def test_the_judge_decides_an_exchanged_sentence_and_a_no_is_marked(verdict):
+def test_the_judge_decides_a_paraphrase_and_a_no_is_marked(verdict):
     text = ("An attacker could proxy traffic through the server, in order to hide their source address [1]. "
             "Server-side request forgery could allow an attacker to reach internal systems [1]. "
-            "An attacker could proxy traffic through the browser, in order to hide their source address [1].")
+            "Attackers can relay their traffic through the server to conceal where it comes from [1].")
     judge = Judge(verdict)
     ans = Answer(hits=[hit()], query="q", generation=scripted(text), question="What does SSRF allow?", judge=judge)
     shown = ans.result()
-    assert len(judge.asked) == 1 and "through the browser" in judge.asked[0]  # only the exchanged one is asked
+    assert len(judge.asked) == 1 and "conceal where it comes from" in judge.asked[0]  # only the paraphrase is asked
     statuses = [s["status"] for s in ans.shown_sentences]
     assert statuses == ["supported", "supported", "supported" if verdict == "yes" else "unsupported"]
     if verdict == "no":
