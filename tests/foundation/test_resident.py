@@ -17,9 +17,6 @@ import pytest
 
 from app.errors import EngineError
 
-pytestmark = pytest.mark.skip(reason="issue 27: the engine's first hello intermittently fails under load "
-                               "(client falls back in-process); unskip once fixed, see docs/closing-notes/issue-27.md")
-
 MSG = [{"role": "user", "content": "Name one way to prevent SQL injection."}]
 N = 24
 
@@ -188,6 +185,8 @@ def test_other_user_cannot_connect(resident):
     assert _as_nobody(connect) == 10
     # Permissions loosened by mistake: the peer-credential check still refuses the other uid.
     d = os.path.dirname(path)
+    run = os.path.dirname(d)  # the test's own XDG_RUNTIME_DIR (mkdtemp, 0700) must let the other user through too
+    os.chmod(run, 0o755)
     os.chmod(d, 0o755)
     os.chmod(path, 0o666)
     try:
@@ -195,4 +194,5 @@ def test_other_user_cannot_connect(resident):
     finally:
         os.chmod(path, 0o600)
         os.chmod(d, 0o700)
+        os.chmod(run, 0o700)
     assert eng.count_tokens("still serving its owner") > 0

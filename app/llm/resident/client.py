@@ -82,14 +82,26 @@ def stop_engine(wait_s: float = 10.0) -> dict | None:
 
 def _wait_gone(pid: int | None, wait_s: float) -> None:
     end = time.monotonic() + wait_s
-    while pid and time.monotonic() < end:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        except PermissionError:
-            return
+    while pid and time.monotonic() < end and _alive(pid):
         time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` still runs. An engine this process spawned stays a zombie until reaped, and
+    `kill(pid, 0)` succeeds on a zombie: without the reap, a replaced engine looked alive for the whole wait."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:  # not our child: init reaps it
+        pass
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 @contextmanager

@@ -211,10 +211,16 @@ def main() -> int:
     bundle = load_bundle(Path(job["bundle"]), verify=True, trust=TrustPolicy.from_settings(settings))
     engine = make_local_engine(settings, bundle, prompt_cache="ram")
     server = EngineServer(engine, key=job["key"], idle_s=float(job["idle_s"]), path=Path(job["socket"]))
-    server.load_in_background()
     server.bind()
+    # "ready" goes out before the model loads: llama-cpp-python points fd 1 at /dev/null while it
+    # loads, so a line printed meanwhile was lost and the client waited for the idle exit (the
+    # intermittent first-hello failure of session 5). fd 1 then goes to /dev/null for good so the
+    # pipe closes.
     print("ready", flush=True)
-    sys.stdout.close()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    server.load_in_background()
     server.serve()
     return 0
 
