@@ -22,6 +22,10 @@ subset so the modes compare on equal ground.
     .venv/bin/python bench/eval_analysis.py --suites bp --split tune --show-errors
     .venv/bin/python bench/eval_analysis.py --modes static,hybrid --limit 24 --llm /work/cache/yardstick/model.gguf
     .venv/bin/python bench/eval_analysis.py --json /tmp/eval.json
+    # hybrid vs static on the same seeded, balanced sample, per bundle (issue 24):
+    BASTION_HOME=/work/cache/answers-home .venv/bin/python bench/eval_analysis.py --suites bp,juliet \
+        --modes static,hybrid --sample 60 --seed 24 --bundle starter=/work/cache/bench-starter \
+        --bundle yardstick=/work/cache/answers-home/bundles/yardstick --explanations /tmp/expl.jsonl
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import csv
 import hashlib
 import json
 import os
+import random
 import sys
 import time
 from collections import defaultdict
@@ -169,6 +174,9 @@ def run_static(cases: list[dict]) -> dict[str, tuple]:
     return {c["id"]: predict(c, by_file[c["path"]]) + (by_file[c["path"]],) for c in cases}
 
 
+CASES_LOG: Path | None = None
+
+
 def run_model(cases: list[dict], engine, *, hybrid: bool, tag: str) -> dict[str, tuple]:
     from app.analysis import analyze_code
     from app.analysis.analyzer import analyze_files
@@ -182,6 +190,11 @@ def run_model(cases: list[dict], engine, *, hybrid: bool, tag: str) -> dict[str,
         else:
             rep = analyze_code(path.read_text(), filename=path.name, engine=engine, use_model=True, use_static=False)
         out[c["id"]] = predict(c, rep) + (rep,)
+        if CASES_LOG:  # one line per case, so a run cut short can still be scored
+            with open(CASES_LOG, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"tag": tag, "id": c["id"], "vulnerable": c["vulnerable"], "cwe": c["cwe"],
+                                     "flagged": out[c["id"]][0], "seconds": round(time.perf_counter() - t0, 2),
+                                     "checks": rep.model_checks.model_dump()}) + "\n")
         print(f"  [{tag} {i}/{len(cases)}] {c['id']}: {rep.label} ({time.perf_counter() - t0:.1f}s)",
               file=sys.stderr, flush=True)
     return out
@@ -264,6 +277,48 @@ def model_only_counts(preds_hybrid: dict[str, tuple], cases: list[dict]) -> dict
             "precision": round(right / added, 3) if added else None}
 
 
+def balanced_sample(cases: list[dict], n: int, seed: int) -> list[dict]:
+    """`n` cases drawn with `seed`: n/2 vulnerable and n/2 clean (fewer when a side has fewer), in file order."""
+    rng = random.Random(seed)
+    vuln = [c for c in cases if c["vulnerable"]]
+    clean = [c for c in cases if not c["vulnerable"]]
+    pick = rng.sample(vuln, min(len(vuln), n // 2)) + rng.sample(clean, min(len(clean), n - n // 2))
+    keep = {c["id"] for c in pick}
+    return [c for c in cases if c["id"] in keep]
+
+
+def check_counts(preds: dict[str, tuple]) -> dict:
+    """What the checks on model output kept and refused, summed over a run (`Report.model_checks`)."""
+    from app.analysis.models import ModelChecks
+
+    total = ModelChecks()
+    for p in preds.values():
+        total.add(p[3].model_checks)
+    kinds: dict[str, int] = defaultdict(int)
+    for r in total.rejects:
+        kinds[f"{r.field}:{r.kind}"] += 1
+    return {"prose_shown": total.prose_shown, "prose_rejected": total.prose_rejected, "rejects_by_kind": dict(kinds),
+            "model_findings_kept": total.model_findings_kept, "model_findings_dropped": total.model_findings_dropped,
+            "dropped_why": total.dropped_why[:40]}
+
+
+def write_explanations(path: Path, suite: str, engine: str, cases: list[dict], preds: dict[str, tuple]) -> None:
+    """Append every model-written text a report shows, with the flagged line, for a reviewer to read."""
+    with open(path, "a", encoding="utf-8") as fh:
+        for c in cases:
+            rep = preds[c["id"]][3]
+            lines = rep.code.splitlines()
+            for f in rep.findings:
+                code_line = lines[f.line - 1].strip() if 0 < f.line <= len(lines) else ""
+                base = {"suite": suite, "engine": engine, "case": c["id"], "vulnerable": c["vulnerable"],
+                        "line": f.line, "code": code_line, "cwe": f.risk.cwe_id, "rule": f.rule_id}
+                if f.explanation_by == "model":
+                    fh.write(json.dumps({**base, "kind": "model-finding" if f.model_only else "explanation",
+                                         "text": f.analysis, "verified_by": f.verified_by}) + "\n")
+                if f.model_reason and not f.model_reason.startswith("("):
+                    fh.write(json.dumps({**base, "kind": f"reason:{f.model_verdict}", "text": f.model_reason}) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--suites", default="own,bp", help="comma list of own, bp (OWASP Benchmark for Python), juliet")
@@ -279,8 +334,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--llm", type=Path, default=os.environ.get("BASTION_BENCH_LLM") or None,
                     help="a second, capable GGUF model for the model modes (default: $BASTION_BENCH_LLM)")
     ap.add_argument("--json", type=Path, default=None, help="write all figures here")
+    ap.add_argument("--bundle", action="append", default=[], metavar="NAME=PATH",
+                    help="a bundle whose model runs the model modes (repeatable; replaces --model/--llm); its "
+                         "signer must be trusted in $BASTION_HOME")
+    ap.add_argument("--sample", type=int, default=0,
+                    help="score a seeded sample of N cases per suite, half vulnerable, half clean (all modes, same cases)")
+    ap.add_argument("--seed", type=int, default=24, help="seed of --sample")
+    ap.add_argument("--explanations", type=Path, default=None,
+                    help="write the model-written text that was shown (explanations, reasons, model findings) as JSONL")
     ap.add_argument("--show-errors", action="store_true")
+    ap.add_argument("--cases-log", type=Path, default=None, help="append one JSON line per model-mode case here")
     args = ap.parse_args(argv)
+    global CASES_LOG
+    CASES_LOG = args.cases_log
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     cats = set(filter(None, args.category.split(",")))
     suites: dict[str, list[dict]] = {}
@@ -304,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"unknown suite {s!r}")
         if cats:
             suites[s] = [c for c in suites[s] if c["category"] in cats]
+        if args.sample:
+            suites[s] = balanced_sample(suites[s], args.sample, args.seed)
     results: dict = {"split": args.split, "suites": {}}
     engines = _engines(args, modes)
     for s, cases in suites.items():
@@ -336,7 +404,11 @@ def main(argv: list[str] | None = None) -> int:
                 res["modes"][key]["seconds_per_case"] = round(secs, 2)
                 if mode == "hybrid":
                     res["modes"][key]["model_added"] = model_only_counts(preds, sub)
+                    res["modes"][key]["model_checks"] = check_counts(preds)
                     print(f"model-added findings: {res['modes'][key]['model_added']}")
+                    print(f"model checks: {res['modes'][key]['model_checks']}")
+                    if args.explanations:
+                        write_explanations(args.explanations, s, ename, sub, preds)
                 if args.show_errors:
                     errors(sub, preds)
     if args.json:
@@ -347,10 +419,23 @@ def main(argv: list[str] | None = None) -> int:
 def _engines(args, modes: list[str]) -> dict:
     if not any(m in ("model", "hybrid") for m in modes):
         return {}
+    if args.bundle:
+        return {name: _bundle_engine(Path(path)) for name, _, path in (b.partition("=") for b in args.bundle)}
     out = {"starter": _engine(args.model)}
     if args.llm:
         out["llm"] = _engine(Path(args.llm))
     return out
+
+
+def _bundle_engine(path: Path):
+    """The engine `bastion analyze` would use for this bundle (its model, chat template, stop and sampling)."""
+    from app.bundle.loader import load_bundle
+    from app.runtime import make_local_engine
+    from app.settings import Settings
+
+    eng = make_local_engine(Settings(), load_bundle(path), prompt_cache="off")
+    eng.load()
+    return eng
 
 
 def _engine(model: Path | None):

@@ -175,7 +175,7 @@ def _prose(text: str, f: Finding, code: str, what: str, checks: ModelChecks | No
             checks.prose_shown += 1
         else:
             checks.prose_rejected += 1
-            checks.rejects.append(ProseReject(line=f.line, field=what, kind=v.kind or "", why=v.why))
+            checks.rejects.append(ProseReject(line=f.line, field=what, kind=v.kind or "", why=v.why, text=text[:300]))
     return v.ok
 
 

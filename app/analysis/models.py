@@ -113,6 +113,7 @@ class ProseReject(BaseModel):
     field: Literal["explanation", "dispute", "confirmation", "model-finding"]
     kind: str = Field(..., description="denies-the-line, wrong-call or names-nothing-on-the-line")
     why: str = ""
+    text: str = Field("", description="the refused text (first 300 characters), for review")
 
 
 class ModelChecks(BaseModel):

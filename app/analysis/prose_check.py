@@ -41,6 +41,8 @@ _DENIAL = re.compile(
 _FIX_CONTEXT = re.compile(r"\b(instead|replace|replaced|replacing|rather|prefer|should|switch|safer|recommend\w*|"
                           r"consider|e\.g|such as|like|use a|use an|use the|fix|by using|with a list)\b[^.;]*$", re.I)
 _IMPERATIVE_USE = re.compile(r"(?:^|[.;:!?]\s*|\b(?:should|could|must|to|please|and)\s+)use\s+[`'\"]?$", re.I)
+_NEG_BEFORE = re.compile(r"\b(without|no|not|never|missing|lacks?|lacking|absent|neither|nor)\b[^.;,]*$", re.I)
+_NEG_AFTER = re.compile(r"^[`'\"]?[\w.]+(?:\(\))?[`'\"]?\s+(?:is|are|was|were)\s+(?:not|never)\b", re.I)
 _FIX_AFTER = re.compile(r"\b(instead|rather than)\b", re.I)
 _GENERIC = {"the", "a", "an", "this", "that", "code", "line", "function", "user", "input", "data", "value", "it",
             "any", "check", "checks", "validation", "sanitization", "sanitisation", "escaping", "vulnerability",
@@ -49,6 +51,15 @@ _GENERIC = {"the", "a", "an", "this", "that", "code", "line", "function", "user"
 _KEYWORDS = {"return", "def", "class", "self", "true", "false", "none", "null", "and", "not", "for", "while", "else",
              "elif", "int", "char", "void", "const", "static", "unsigned", "struct", "long", "short", "double", "float"}
 _NOT_CALLS = {"if", "for", "while", "switch", "return", "sizeof", "print", "e.g", "i.e"}
+
+
+def _sink_names() -> frozenset[str]:
+    from app.analysis.sinks import FAMILIES
+
+    return frozenset(n.split(".")[-1].lower() for fam in FAMILIES for names in fam.calls.values() for n in names)
+
+
+_SINK_NAMES = _sink_names()
 
 
 @dataclass(frozen=True)
@@ -128,20 +139,24 @@ def check(text: str, *, line_text: str, nearby_text: str = "", code: str = "") -
     near_low = (nearby_text or line_text).lower()
     near_ids = {w.lower() for w in _IDENT.findall(near_low)}
     code_low = (code or nearby_text or line_text).lower()
+    code_ids = {w.lower() for w in _IDENT.findall(code_low)}
+    line_words = {w.lower() for w in re.findall(r"[A-Za-z_]\w*", line_text)}  # identifiers and string contents
     for name, pos in _mentioned_calls(t):
         before, after = t[max(0, pos - 60):pos], re.split(r"[.;!?](?:\s|$)", t[pos:], maxsplit=1)[0]
         if _FIX_CONTEXT.search(before) or _IMPERATIVE_USE.search(before) or _FIX_AFTER.search(after):
             continue
+        if _NEG_BEFORE.search(before[-40:]) or _NEG_AFTER.search(after):
+            continue  # "without html.escape", "html.escape is not applied": an absence, not a claim about the line
         nl = name.lower()
-        is_call = bool(re.match(rf"{re.escape(name)}\s*\(", t[pos:].lstrip("`"))) or nl in calls or \
-            any(p.lower() in calls for p in _parts(name)[-1:])
-        if is_call:
-            parts = [p.lower() for p in _parts(name)]
-            if nl in near_low or (parts and parts[-1] in near_ids and all(p in near_ids for p in parts)):
-                continue
-            return ProseVerdict(False, "wrong-call", f"names {name} as the call, which is not on or near the line")
-        if "." in name and nl not in code_low:
+        parts = [p.lower() for p in _parts(name)]
+        if nl in near_low or all(p in near_ids for p in parts) or all(p in line_words for p in parts):
+            continue  # on the line or beside it (hashlib.sha1 for hashlib.new('sha1') names what is there)
+        if not (nl in code_low or all(p in code_ids for p in parts)):
             return ProseVerdict(False, "wrong-call", f"names {name}, which is not in the code")
+        if calls and parts[-1] in _SINK_NAMES and parts[-1] not in calls:
+            # another sink of the file, far from the line, named where the line's own call is meant
+            return ProseVerdict(False, "wrong-call", f"names {name} as the call; the line calls "
+                                                     f"{', '.join(sorted(c for c in calls if '.' in c or c))[:60]}")
     # 3. names the call or an argument of the line
     named = calls | args | {k.split("=")[0] for k in kw}
     if not calls:  # an assignment or a return without a call: any identifier of the line outside its strings
