@@ -140,6 +140,8 @@ def _engine(settings, forced: bool | None):
     from app.runtime import make_engine, open_bundle
 
     if forced is None and not settings.analysis.use_model:
+        typer.echo("note: static analysis only: the settings turn the model layer off (analysis.use_model = false; "
+                   "pass --model to run it)", err=True)
         return None
     bundle = None
     if settings.engine.kind == "local":
@@ -157,6 +159,9 @@ def _engine(settings, forced: bool | None):
         if not policy.use_model:
             typer.echo(f"note: {policy.reason}", err=True)
             return None
+        typer.echo(f"note: model layer on: {policy.reason} (pass --no-model for static analysis only)", err=True)
+    else:
+        typer.echo("note: model layer on: --model was given", err=True)
     return make_engine(settings, bundle)
 
 

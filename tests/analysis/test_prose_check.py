@@ -165,3 +165,27 @@ def test_real_starter_model_shows_no_explanation_that_contradicts_the_line(chat_
     c = rep.model_checks
     assert c.model_findings_dropped == len(c.dropped_why)
     assert c.model_findings_kept == sum(f.model_only for f in rep.findings)
+
+
+@pytest.mark.parametrize("hybrid,on", [({"precision": 0.82, "recall": 0.66, "f1": 0.731}, True),
+                                       ({"precision": 0.75, "recall": 0.66, "f1": 0.70}, False)])
+def test_analyze_says_whether_the_model_layer_runs_and_why(monkeypatch, capsys, hybrid, on):
+    """Item 5: the bundle's default follows its measured eval, and `bastion analyze` says which and why."""
+    from types import SimpleNamespace
+
+    import app.runtime
+    from app.cli import analyze_cmd
+    from app.settings import Settings
+
+    metrics = {"analysis": {"static": {"precision": 0.8, "recall": 0.6, "f1": 0.686}, "hybrid": hybrid,
+                            "cases": 120, "split": "test"}}
+    bundle = SimpleNamespace(manifest=SimpleNamespace(name="b", metrics=metrics))
+    monkeypatch.setattr(app.runtime, "open_bundle", lambda settings: bundle)
+    monkeypatch.setattr(app.runtime, "make_engine", lambda settings, b: "engine")
+    settings = Settings()
+    settings.engine.kind = "local"
+    settings.analysis.use_model = True
+    got = analyze_cmd._engine(settings, None)
+    err = capsys.readouterr().err
+    assert (got == "engine") is on
+    assert ("model layer on" in err and "improves" in err) if on else ("does not improve" in err and "0.700" in err)
