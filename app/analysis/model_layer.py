@@ -134,7 +134,8 @@ def review(code: str, language: str, findings: list[Finding], engine, *, cancel:
     evidence = ("Static analysis evidence (deterministic rules; each must be answered, none can be removed):\n"
                 + "\n".join(ev_lines) + "\n\n") if reviewed else "Static analysis found nothing.\n\n"
     task = ("For each F<n>: verdict confirm or dispute, a short reason, a one-sentence explanation of the attack, and "
-            "fixed_lines: replacement code for the flagged line(s). In extra, list other weaknesses only if certain.")
+            "fixed_lines: replacement code for the flagged line(s). In extra, give the line and CWE of one weakness the "
+            "evidence missed, if you see one (each is checked by a dataflow rule before it is shown).")
     answer = _ask(engine, _messages(block, language, guard.addressing_lines(code), evidence, task),
                   review_schema(len(reviewed)), max_tokens, cancel, run)
     if answer is None:
