@@ -127,9 +127,36 @@ _PY_MODULES = {"os", "subprocess", "pickle", "cPickle", "marshal", "yaml", "json
                "httpx", "lxml"}
 
 
+def _pack_rule(cwe: str) -> dict | None:
+    """The static pack's Python taint rule for `cwe`'s family (its sources and sanitizers are reused)."""
+    import yaml
+
+    from app.analysis.cwe import related
+    from app.analysis.semgrep_runner import RULES_DIR
+
+    rules = yaml.safe_load((RULES_DIR / "taint" / "python.yaml").read_text(encoding="utf-8"))["rules"]
+    taint = [r for r in rules if r.get("mode") == "taint"]
+    return next((r for r in taint if related(r.get("metadata", {}).get("cwe", ""), cwe)), None)
+
+
 def rule_yaml(callee: str, cwe: str, language: str) -> str:
-    """A Semgrep taint rule: the language's untrusted-input sources into `callee`."""
+    """A Semgrep taint rule: the language's untrusted-input sources into `callee`.
+
+    Python reuses the sources and sanitizers of the pack's own rule for the CWE's family (so a guard that
+    rejects the input and returns, or a constant branch, stays quiet as it does for the rules); the
+    sink is the one callee the model cited."""
     lang = "c" if language in ("c", "cpp") else language
+    pack = _pack_rule(cwe) if lang == "python" else None
+    if pack is not None:
+        import yaml
+
+        rule = {"id": "bastion-model-check", "mode": "taint", "languages": ["python"], "severity": "ERROR",
+                "message": f"untrusted input reaches {callee} ({cwe})", "pattern-sources": pack["pattern-sources"],
+                "pattern-sinks": [{"pattern": _sink_pattern(callee, lang)}]}
+        for key in ("pattern-sanitizers", "pattern-propagators"):
+            if pack.get(key):
+                rule[key] = pack[key]
+        return yaml.safe_dump({"rules": [rule]}, sort_keys=False)
     sources = _PY_SOURCES if lang == "python" else _C_SOURCES
     props = _C_PROPAGATORS if lang == "c" else ""
     fmt_pos = _FORMAT_ARG.get(callee.lower()) if lang == "c" and sinks.family(cwe) is sinks.family("CWE-134") else None
