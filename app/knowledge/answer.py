@@ -39,8 +39,10 @@ REPLACED_NOTE = (
 )
 UNSUPPORTED_MARK = "[not supported by the sources]"
 """Shown inline after a sentence no source supports (CLI, TUI and serve show the answer text as it is)."""
-ENTAIL_CONTRAST = False
-"""Whether the entailment judge must also say "no" to the claim's opposite (see `Entailment.contrast`)."""
+ENTAIL_CONTRAST = True
+"""The judge must also say "no" to the claim's opposite (`Entailment.contrast`). Measured on 39 wrong sentences and their
+originals (test half): the 1.5B judge alone says yes to 21/39 wrong, 39/39 right; with the contrast 6/39 and 16/39.
+The 135M starter says yes to every one; with the contrast to none (a judge that cannot tell supports nothing)."""
 ANSWER_RESERVE = 64  # tokens kept free besides the answer, for template overhead
 
 WARNINGS = {
