@@ -52,6 +52,7 @@ def _base_report(code: str, language: str, filename: str | None) -> Report:
     syn = syntax.check(code, language) if language in ("python", "bash") else None  # cheap checks only
     if syn is not None and syn.ok is False:
         rep.notes.append(f"the code does not parse ({syn.checker}: {syn.message}); results may be incomplete")
+        rep.parse_error = f"{syn.checker}: {syn.message}"
     injected = guard.addressing_lines(code)
     if injected:
         rep.notes.append(

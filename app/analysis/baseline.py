@@ -17,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 from app.analysis.models import Finding, Report
+from app.analysis.walker import safe_resolve
 from app.errors import BastionError
 
 FINGERPRINT_KEY = "bastionFindingHash/v1"
@@ -28,7 +29,7 @@ def scan_root(reports: list[Report], root: str | Path | None = None) -> Path:
     if root is not None:
         r = Path(root).expanduser().resolve()
         return r.parent if r.is_file() else r
-    files = [str(Path(r.filename).resolve()) for r in reports if r.filename]
+    files = [str(safe_resolve(r.filename)) for r in reports if r.filename]
     if not files:
         return Path.cwd().resolve()
     common = Path(os.path.commonpath(files))
@@ -40,7 +41,7 @@ def relative(filename: str | None, root: Path, fallback: str = "snippet") -> str
         return fallback
     p = Path(filename)
     try:
-        return p.resolve().relative_to(root).as_posix()
+        return safe_resolve(p).relative_to(root).as_posix()
     except (ValueError, OSError):
         return p.name if p.is_absolute() else p.as_posix()
 

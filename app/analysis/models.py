@@ -152,6 +152,8 @@ class Report(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict, description="Seconds per stage")
     engines_ran: list[str] = Field(default_factory=list, description="e.g. ['semgrep', 'bandit', 'model:llm.gguf']")
     model_checks: ModelChecks = Field(default_factory=ModelChecks, description="What the checks on model output kept/refused")
+    parse_error: str | None = Field(None, description="Why the code does not parse, when a parser said so "
+                                    "(then no SAFE verdict: the engines could not check all of it)")
 
     def settle(self) -> "Report":
         """Compute the overall label and safe_reason from the findings; returns self."""
@@ -160,6 +162,10 @@ class Report(BaseModel):
         counted = [f for f in self.findings if f.counted]
         if self.status == "analysed" and self.errors and not counted:
             self.status = "error"  # an engine failed and nothing was found: that is not a safe verdict
+        if self.status == "analysed" and self.parse_error and not counted:
+            self.status = "error"  # nothing found in code no engine could read in full: not a safe verdict either
+            self.errors.append(f"the code does not parse ({self.parse_error}), so it was not fully checked: "
+                               "no SAFE verdict; fix the syntax and analyse again")
         if self.status != "analysed":
             self.label, self.safe_reason = None, None
             return self

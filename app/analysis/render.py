@@ -164,7 +164,8 @@ def to_text(reports: Report | Iterable[Report], *, verbose: bool = False) -> str
                  f"{s['model_findings_dropped']} dropped (check failed)")
     if s["model_prose_rejected"]:
         tail += f", {s['model_prose_rejected']} model explanation(s) refused (rule text kept)"
-    out.append(tail + f"; worst: {s['worst']}")
+    # "worst: safe" over files none of which was analysed would be a SAFE nobody earned
+    out.append(tail + (f"; worst: {s['worst']}" if s["analysed"] else "; no verdict"))
     return "\n".join(out)
 
 

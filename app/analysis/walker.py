@@ -169,7 +169,16 @@ def tracked_files(root: Path) -> set[Path] | None:
     if out.returncode != 0:
         return None
     base = Path(top.stdout.strip()).resolve()
-    return {(base / p).resolve() for p in out.stdout.decode("utf-8", "replace").split("\0") if p}
+    return {safe_resolve(base / p) for p in out.stdout.decode("utf-8", "replace").split("\0") if p}
+
+
+def safe_resolve(path) -> Path:
+    """`Path.resolve()`, except that a symlink loop (RuntimeError on Python 3.11: a traceback the red-team
+    round found in `analyze --json`) resolves to the absolute path it was given."""
+    try:
+        return Path(path).resolve()
+    except (RuntimeError, OSError):
+        return Path(os.path.abspath(path))
 
 
 def _matches(rel: str, globs: list[str]) -> bool:

@@ -64,9 +64,16 @@ def test_syntax_error_file_gets_a_report_that_says_so(tmp_path):
     f = tmp_path / "broken.py"
     f.write_text("import os\ndef run(cmd:\n    os.system(cmd)\n")
     [rep] = analyze_path(f, use_model=False)
-    assert rep.status == "analysed"
     assert any("does not parse" in n for n in rep.notes), rep.notes
-    assert rep.label is not None
+    if rep.status == "analysed":  # an engine still found the call: its label stands
+        assert rep.label not in (None, "safe") and rep.findings
+    else:  # nothing found in code no engine could read in full: never SAFE (red-team round, issue 29)
+        assert rep.status == "error" and rep.label is None and rep.safe_reason is None
+        assert any("no SAFE verdict" in e for e in rep.errors), rep.errors
+    g = tmp_path / "mixed.py"  # does not parse, but the sink is still found: the finding is kept
+    g.write_text("import os\ndef f():\n\tif 1:\n        os.system(input())\n")
+    [rep] = analyze_path(g, use_model=False)
+    assert rep.status == "analysed" and rep.label not in (None, "safe"), (rep.status, rep.label, rep.errors)
 
 
 @pytest.mark.parametrize("code,name,lang", [
