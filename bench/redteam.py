@@ -646,6 +646,104 @@ def run_serve(quick: bool) -> list[Case]:
     return asyncio.run(go())
 
 
+# ---------------------------------------------------------------- resident engine socket
+
+
+def _engine_cases(quick: bool) -> list[tuple[str, bytes]]:
+    chat = lambda **kw: (json.dumps({"op": "chat", **kw}) + "\n").encode()  # noqa: E731
+    cases = [
+        ("not JSON", b"hello there\n"), ("a JSON list", b"[1, 2, 3]\n"), ("empty object", b"{}\n"),
+        ("JSON nested 100k deep", b"[" * 100_000 + b"]" * 100_000 + b"\n"), ("unknown op", b'{"op": "rm -rf /"}\n'),
+        ("op a number", b'{"op": 7}\n'), ("invalid UTF-8", b'{"op": "hello", "x": "\xff\xfe"}\n'),
+        ("binary line", os.urandom(5000).replace(b"\n", b"") + b"\n"),
+        ("count: texts not strings", b'{"op": "count", "texts": [1, {"a": 2}]}\n'),
+        ("count: texts a string", b'{"op": "count", "texts": "abc"}\n'),
+        ("chat: messages a string", chat(messages="hi")), ("chat: no messages", chat()),
+        ("chat: role unknown", chat(messages=[{"role": "evil", "content": "x"}])),
+        ("chat: content a dict", chat(messages=[{"role": "user", "content": {"a": 1}}])),
+        ("chat: max_tokens -5", chat(messages=[{"role": "user", "content": "hi"}], max_tokens=-5)),
+        ("chat: max_tokens 10^12, client hangs up", chat(messages=[{"role": "user", "content": "hi"}], max_tokens=10**12)),
+        ("chat: json_schema garbage", chat(messages=[{"role": "user", "content": "hi"}], json_schema={"type": 5})),
+        ("half a line then hang-up", b'{"op": "hel'),
+    ]
+    if not quick:
+        cases.append(("a 65 MiB line", b"a" * (65 << 20) + b"\n"))
+    return cases
+
+
+def run_engine_socket(work: Path, env: dict, quick: bool) -> list[Case]:
+    """Hostile requests straight to the resident engine's socket; after each, the same engine must answer."""
+    import socket
+
+    run_dir = Path(tempfile.mkdtemp(prefix="rt-eng-", dir="/tmp"))  # short: AF_UNIX paths are capped at 107 bytes
+    e = env | {"XDG_RUNTIME_DIR": str(run_dir), "BASTION_ENGINE__RESIDENT": "true", "BASTION_ENGINE__RESIDENT_IDLE_S": "300"}
+    cases: list[Case] = []
+    try:
+        proc = cli(["ask", "What is SQL injection?", "--max-tokens", "8", "--json"], e, timeout=300)
+        socks = sorted((run_dir / "bastion").glob("engine-*.sock"))
+        if proc.returncode != 0 or not socks:
+            return [Case("engine socket", "start the engine with `bastion ask`", "an engine socket",
+                         f"exit {proc.returncode}, sockets {socks}: {proc.stderr.decode()[-150:]}", False)]
+        path = str(socks[0])
+
+        def talk(payload: bytes, *, read: bool = True, timeout: float = 60) -> bytes:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
+                c.connect(path)  # blocking connect: waits its turn in the accept queue as the app's client does
+                c.settimeout(timeout)
+                c.sendall(payload)
+                if not read:
+                    return b""
+                try:
+                    return c.recv(4096)
+                except OSError:
+                    return b""
+
+        def hello() -> dict | None:
+            try:
+                return json.loads(talk(b'{"op": "hello"}\n', timeout=30).split(b"\n")[0])
+            except (OSError, ValueError):
+                return None
+
+        first = hello() or {}
+        pid = first.get("pid")
+        for label, payload in _engine_cases(quick):
+            try:
+                reply = talk(payload, read=not label.startswith("half"))
+                line = reply.split(b"\n")[0].decode("utf-8", "replace")
+                got = "error reply: " + json.loads(line).get("error", "")[:80] if '"error"' in line else \
+                    (f"reply: {line[:80]}" if line else "hung up")
+            except (BrokenPipeError, ConnectionResetError):
+                got = "hung up while we were still sending"  # the engine refused the rest of the line
+            except OSError as exc:
+                got = f"connection failed: {exc}"
+            after = hello()
+            alive = bool(after) and after.get("pid") == pid
+            served_ok = "hangs up" in label or "json_schema" in label  # a schema llama.cpp can still turn into a grammar
+            ok = alive and not got.startswith("connection failed") and ('"piece"' not in got or served_ok)
+            cases.append(Case("engine socket", label, "an error reply or a hang-up; the same engine answers after",
+                              got + ("" if alive else "; ENGINE GONE"), ok))
+        many = []
+        try:
+            for _ in range(200):
+                c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                c.connect(path)
+                many.append(c)
+            after = hello()
+        finally:
+            for c in many:
+                c.close()
+        cases.append(Case("engine socket", "200 idle connections held open", "the engine still answers a new client",
+                          "answered" if after and after.get("pid") == pid else "no answer", bool(after)))
+        log = next((run_dir / "bastion").glob("engine-*.log"), None)
+        tb = log.read_text(errors="replace").count("Traceback") if log else 0
+        cases.append(Case("engine socket", "engine log after the round", "no traceback (bad requests are refused, "
+                          "not crashes)", f"{tb} traceback(s)", tb == 0))
+    finally:
+        cli(["engine", "stop"], e, timeout=60)
+        shutil.rmtree(run_dir, ignore_errors=True)
+    return cases
+
+
 # ---------------------------------------------------------------- data the user already has
 
 
@@ -682,7 +780,7 @@ def fingerprint(home: Path, env: dict) -> dict:
 # ---------------------------------------------------------------- main
 
 
-SURFACES = ("documents", "code", "settings", "bundles", "archives", "model files", "serve API")
+SURFACES = ("documents", "code", "settings", "bundles", "archives", "model files", "serve API", "engine socket")
 
 
 def run(bundle: Path, work: Path, *, quick: bool, surfaces=SURFACES) -> tuple[list[Case], dict]:
@@ -702,7 +800,8 @@ def run(bundle: Path, work: Path, *, quick: bool, surfaces=SURFACES) -> tuple[li
                       ("bundles", lambda: run_bundles(work, env, bundle, quick)),
                       ("archives", lambda: run_archives(work, env, bundle, quick)),
                       ("model files", lambda: run_models(work, env, quick)),
-                      ("serve API", lambda: run_serve(quick))):
+                      ("serve API", lambda: run_serve(quick)),
+                      ("engine socket", lambda: run_engine_socket(work, env, quick))):
         if label not in surfaces:
             continue
         t0 = time.perf_counter()
@@ -741,7 +840,7 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
     bad = [c for c in cases if not c.ok]
     summary = (f"{len(cases)} hostile inputs, {len(bad)} failed; crashes (traceback/signal/timeout): "
-               f"{sum(('traceback' in c.got or 'signal' in c.got or 'timed out' in c.got or 'raised' in c.got) for c in cases)}; "
+               f"{sum(('traceback' in c.got or 'signal' in c.got or 'timed out' in c.got or 'raised' in c.got) for c in bad)}; "
                f"data lost: {0 if cases[-1].ok else 1}; {time.perf_counter() - t0:.0f}s {meta['timings_s']}")
     if args.markdown:
         args.markdown.write_text(table(cases) + "\n\n" + summary + "\n", encoding="utf-8")

@@ -52,3 +52,10 @@ def test_hostile_documents_through_ingest(tmp_path, env):
     indexed or skipped with a reason (the full-size round in bench/ took over 600 s before the HTML fix)."""
     cases = redteam.run_documents(tmp_path, env, quick=True)
     assert len(cases) >= 60 and not _failed(cases), _failed(cases)
+
+
+def test_hostile_requests_to_the_resident_engine_socket(tmp_path, env):
+    """Not JSON, 100k-deep JSON, wrong types, bad chat fields, a half line, 200 idle connections: each refused
+    or served, the same engine answering after every one, no traceback in its log."""
+    cases = redteam.run_engine_socket(tmp_path, env, quick=True)
+    assert len(cases) >= 18 and not _failed(cases), _failed(cases)

@@ -38,7 +38,15 @@ def _connect(path: Path, timeout: float | None = 5.0) -> socket.socket:
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(timeout)
     try:
-        s.connect(str(path))
+        end = time.monotonic() + (timeout or 5.0)
+        while True:
+            try:
+                s.connect(str(path))
+                break
+            except BlockingIOError:  # EAGAIN: the engine's accept queue is full for a moment; wait our turn
+                if time.monotonic() > end:
+                    raise
+                time.sleep(0.02)
         uid = protocol.peer_uid(s)
         if uid is not None and uid != os.getuid():
             raise EngineError(f"{path} is served by uid {uid}, not this user", hint=f"remove {path}")

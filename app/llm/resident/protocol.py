@@ -16,6 +16,9 @@ import socket
 import stat
 import struct
 from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.errors import EngineError
 
@@ -69,6 +72,32 @@ def peer_uid(sock: socket.socket) -> int | None:
 
 def send(sock: socket.socket, msg: dict) -> None:
     sock.sendall(json.dumps(msg, ensure_ascii=False).encode("utf-8") + b"\n")
+
+
+class Message(BaseModel):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class ChatRequest(BaseModel):
+    """A chat request as the engine accepts it: the same bounds the in-process engine assumes of its callers."""
+
+    model_config = ConfigDict(extra="ignore")
+    messages: list[Message] = Field(min_length=1)
+    max_tokens: int | None = Field(None, ge=1, le=1 << 20)
+    temperature: float | None = Field(None, ge=0.0, le=5.0, allow_inf_nan=False)
+    json_schema: dict | None = None
+
+    @classmethod
+    def parse(cls, req: dict) -> "ChatRequest":
+        """The request, or EngineError naming the first bad field."""
+        try:
+            return cls.model_validate(req)
+        except ValidationError as exc:
+            e = exc.errors()[0]
+            where = ".".join(str(x) for x in e["loc"]) or "request"
+            raise EngineError(f"bad chat request: {where}: {e['msg']}", hint="client and engine versions differ? "
+                              "`bastion engine stop`") from None
 
 
 class LineReader:

@@ -27,6 +27,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from app.errors import EngineError
 from app.llm.resident import protocol
 
 log = logging.getLogger("bastion.engine")
@@ -69,7 +70,7 @@ class EngineServer:
         finally:
             os.umask(old)
         os.chmod(tmp, 0o600)
-        s.listen(16)
+        s.listen(socket.SOMAXCONN)  # a burst of clients waits in the queue instead of failing
         os.replace(tmp, self.path)
         self._inode = self.path.stat().st_ino
         s.settimeout(0.5)
@@ -114,21 +115,35 @@ class EngineServer:
         reader = protocol.LineReader(conn)
         try:
             while True:
-                req = reader.read()
+                try:
+                    req = reader.read()
+                except (ValueError, RecursionError, EngineError) as exc:  # not JSON, too deep, too long: refuse, hang up
+                    protocol.send(conn, {"error": f"bad request ({type(exc).__name__}: {str(exc)[:100]})",
+                                         "hint": "one JSON object per line"})
+                    return
                 if req is None:
                     return
                 self._touch()
+                if not isinstance(req, dict):
+                    protocol.send(conn, {"error": "bad request (not a JSON object)", "hint": "one JSON object per line"})
+                    return
                 op = req.get("op")
                 if op == "chat":  # one chat per connection: the watcher owns the read side from here
                     self._chat(conn, reader, req)
                     return
                 else:
-                    protocol.send(conn, self._answer(op, req))
+                    try:
+                        reply = self._answer(op, req)
+                    except Exception as exc:  # wrong types in a request (texts not strings ...)
+                        reply = {"error": f"bad request ({type(exc).__name__}: {str(exc)[:100]})", "hint": None}
+                    protocol.send(conn, reply)
                     if op == "stop":
                         self.stopping.set()
                         return
         except (BrokenPipeError, ConnectionResetError, OSError, ValueError) as exc:
             log.info("client gone (%s)", exc)
+        except Exception:  # a bad request must never take the engine down: log it, drop this connection
+            log.exception("request failed")
         finally:
             conn.close()
             with self._lock:
@@ -180,21 +195,27 @@ class EngineServer:
             cancel.set()
         threading.Thread(target=watch, daemon=True).start()
         try:
-            gen = self.engine.chat(req["messages"], max_tokens=req.get("max_tokens"), temperature=req.get("temperature"),
-                                   json_schema=req.get("json_schema"), cancel=cancel)
+            chat = protocol.ChatRequest.parse(req)
+            gen = self.engine.chat([m.model_dump() for m in chat.messages], max_tokens=chat.max_tokens,
+                                   temperature=chat.temperature, json_schema=chat.json_schema, cancel=cancel)
         except Exception as exc:
             protocol.send(conn, {"error": str(exc), "hint": getattr(exc, "hint", None)})
             return
         gone = False
-        for piece in gen:
-            if gone:
-                continue  # draining: the cancelled engine stops at its next token and frees its lock
-            try:
-                protocol.send(conn, {"piece": piece})
-            except OSError:
-                gone = True
-                cancel.set()
-            self._touch()
+        try:
+            for piece in gen:
+                if gone:
+                    continue  # draining: the cancelled engine stops at its next token and frees its lock
+                try:
+                    protocol.send(conn, {"piece": piece})
+                except OSError:
+                    gone = True
+                    cancel.set()
+                self._touch()
+        except Exception as exc:  # e.g. messages the chat template cannot render: this request fails, not the engine
+            if not gone:
+                protocol.send(conn, {"error": str(exc)[:300], "hint": getattr(exc, "hint", None)})
+            return
         if not gone:
             protocol.send(conn, {"done": True, "stats": asdict(gen.stats)})
 
