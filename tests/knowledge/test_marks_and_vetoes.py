@@ -195,3 +195,12 @@ def test_contrast_question_makes_a_yes_to_everything_judge_support_nothing():
     d = Entailment(Discerning(), contrast=True, max_calls=3)
     assert d.stated("Reflected XSS is non-persistent.", "Reflected XSS is also known as non-persistent XSS.")
     assert not d.stated("Reflected XSS is stored.", "...")  # one call left: the contrast cannot be asked
+
+
+def test_a_chinese_claim_about_an_english_passage_never_reaches_the_judge():
+    lock = hit("Accounts are typically locked after 3 to 5 unsuccessful attempts. The application returns "
+               "\"Your account is locked out\" after 5 minutes.", heading="Lockout")
+    g = Grounder([lock])
+    assert g.candidates("账户锁定机制通常在5次失败登录后锁定账户。") == []  # "5" is in the passage, but not as a count
+    zh = hit("账户锁定机制通常在3到5次失败登录后锁定账户。", heading="账户锁定")
+    assert Grounder([zh]).candidates("账户通常在3到5次登录失败后被锁定。")  # same language: the judge may decide
