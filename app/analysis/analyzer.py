@@ -37,7 +37,7 @@ def check_input(data: str | bytes, *, where: str = "the input", max_bytes: int =
         if is_binary(data[:8192]):
             raise BastionError(f"{where} is binary data, not source code", hint="pass a source file")
         try:
-            data = data.decode("utf-8")
+            data = data.decode("utf-8-sig")  # a UTF-8 BOM is not code: with it Python's own parser refused the file
         except UnicodeDecodeError as exc:
             raise BastionError(f"{where} is not UTF-8 text (byte {exc.start})", hint="convert the file to UTF-8") from None
     if "\x00" in data[:8192] or is_binary(data[:8192].encode("utf-8", "replace")):
@@ -169,7 +169,7 @@ def _prepare(f: Path, language: str | None, max_bytes: int) -> tuple[str, str] |
     if is_binary(data[:8192]):
         return _skipped(key, "binary file")
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # as check_input: the BOM made `ast.parse` fail (red-team round)
     except UnicodeDecodeError as exc:
         return _error(key, f"not UTF-8 text (byte {exc.start}); convert it to UTF-8 to analyse it")
     if not text.strip():

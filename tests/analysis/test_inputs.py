@@ -88,3 +88,12 @@ def test_syntax_error_file_gets_a_report_that_says_so(tmp_path):
 ])
 def test_language_detection(code, name, lang):
     assert detect(code, filename=name) == lang
+
+
+def test_utf8_bom_is_not_code(tmp_path):
+    """Python accepts a BOM-prefixed file; the analyzer's parse check refused it (red-team round, issue 29)."""
+    f = tmp_path / "bom.py"
+    f.write_bytes(b"\xef\xbb\xbfimport os\nos.system(input())\n")
+    [rep] = analyze_path(f, use_model=False)
+    assert rep.status == "analysed" and rep.parse_error is None and not any("does not parse" in n for n in rep.notes)
+    assert rep.findings and rep.findings[0].line == 2
