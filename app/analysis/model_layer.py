@@ -199,6 +199,9 @@ def _apply(f: Finding, r: dict, code: str, checks: ModelChecks | None = None) ->
         # a dispute is a note with its reason: the rule's label and confidence stand
     expl = str(r.get("explanation", "")).strip()
     ok, _why = quality.explanation_ok(expl, cwe=f.risk.cwe_id, snippet=f.evidence[0].snippet if f.evidence else "")
+    if expl and not ok and f.model_verdict == "confirm" and checks is not None:  # too short, boilerplate, no mechanism
+        checks.prose_rejected += 1
+        checks.rejects.append(ProseReject(line=f.line, field="explanation", kind=f"quality: {_why}", text=expl[:300]))
     if ok and f.model_verdict == "confirm" and _prose(expl, f, code, "explanation", checks):
         f.analysis = expl
         f.explanation_by = "model"

@@ -111,7 +111,8 @@ class ProseReject(BaseModel):
 
     line: int = 0
     field: Literal["explanation", "dispute", "confirmation", "model-finding"]
-    kind: str = Field(..., description="denies-the-line, wrong-call or names-nothing-on-the-line")
+    kind: str = Field(..., description="denies-the-line, wrong-call, names-nothing-on-the-line, or quality: <why> "
+                      "(explanation_ok: too short, boilerplate, no mechanism word)")
     why: str = ""
     text: str = Field("", description="the refused text (first 300 characters), for review")
 
