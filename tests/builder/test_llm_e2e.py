@@ -143,7 +143,11 @@ def test_quantized_model_chats_in_app_engine(tiny_run):
         gen = eng.chat([{"role": "user", "content": "Name one way to prevent SQL injection."}])
         text = gen.result()
         assert text.strip() and gen.stats.completion_tokens > 0
-        assert gen.stats.finish_reason in ("stop", "length")
+        # A tiny model trained for seconds on CPU may repeat itself; the app's loop guard then ends the answer and
+        # says so (session 6: after the review prompt asked for a missed weakness, this build's Q4 model did).
+        assert gen.stats.finish_reason in ("stop", "length", "loop"), gen.stats
+        if gen.stats.finish_reason == "loop":
+            assert any(w.startswith("loop-stopped") for w in gen.stats.warnings) and gen.stats.loop_trimmed_chars > 0
     finally:
         eng.close()
 
