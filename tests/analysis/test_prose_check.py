@@ -105,7 +105,7 @@ def test_a_rejected_explanation_leaves_the_rule_text_and_is_counted():
     assert props["prose_rejected"] == 2 and props["prose_shown"] == 3
 
 
-needs_semgrep = pytest.mark.skipif(not model_check.semgrep_available(), reason="semgrep is not installed")
+needs_semgrep = pytest.mark.skipif(not model_check.semgrep_available(), reason="semgrep is not on PATH (a core dependency: `pip install semgrep`); the taint check that verifies model findings runs it")
 
 
 @needs_semgrep
