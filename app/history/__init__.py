@@ -9,6 +9,7 @@
 """
 
 from app.history.markdown import conversation_markdown
-from app.history.store import Conversation, History, Message, default_path
+from app.history.records import Conversation, Message
+from app.history.store import History, default_path
 
 __all__ = ["Conversation", "History", "Message", "conversation_markdown", "default_path"]

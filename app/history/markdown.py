@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from app.history.store import Conversation, Message
+from app.history.records import Conversation, Message
+from app.source import Source
 
 ROLE_TITLES = {"user": "You", "assistant": "Bastion", "report": "Analysis", "code": "Code"}
 
@@ -23,11 +24,5 @@ def conversation_markdown(conv: Conversation, messages: list[Message]) -> str:
 
 
 def source_line(source: dict) -> str:
-    """`file › heading (lines a-b)` from a citation dict (missing keys are skipped)."""
-    parts = [str(source.get("file") or source.get("source") or source.get("path") or "?")]
-    if source.get("heading"):
-        parts.append(f"› {source['heading']}")
-    start, end = source.get("line_start"), source.get("line_end")
-    if start:
-        parts.append(f"(lines {start}-{end or start})")
-    return " ".join(parts)
+    """`file › heading (lines a-b)` from a stored citation record (older records' key names read too)."""
+    return Source.from_record(source).line()

@@ -11,12 +11,13 @@ import json
 import logging
 import sqlite3
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
 from app import paths
 from app.errors import BastionError
+from app.history.markdown import conversation_markdown
+from app.history.records import Conversation, Message
 
 log = logging.getLogger(__name__)
 
@@ -42,31 +43,6 @@ CREATE INDEX IF NOT EXISTS messages_conv ON messages(conversation_id, id);
 """
 
 KINDS = ("chat", "analysis")
-
-
-@dataclass(frozen=True)
-class Conversation:
-    """One chat or one code analysis."""
-
-    id: int
-    kind: str
-    title: str
-    created: float
-    updated: float
-
-
-@dataclass(frozen=True)
-class Message:
-    """One turn. `sources`, `stats` and `data` are JSON-ready extras (citations, timings, a report)."""
-
-    id: int
-    conversation_id: int
-    role: str
-    content: str
-    created: float
-    sources: list[dict] = field(default_factory=list)
-    stats: dict = field(default_factory=dict)
-    data: Any = None
 
 
 def default_path() -> Path:
@@ -183,8 +159,6 @@ class History:
 
     def export_markdown(self, conversation_id: int, target: Path | None = None) -> str | Path:
         """The conversation as Markdown; with `target`, written there atomically and the path returned."""
-        from app.history.markdown import conversation_markdown
-
         text = conversation_markdown(self.get(conversation_id), self.messages(conversation_id))
         if target is None:
             return text
