@@ -38,7 +38,7 @@ def main() -> None:
     from app.knowledge.registry import BUNDLE_COLLECTION
     from app.knowledge.store import KnowledgeBase
     from app.llm.embedder import Embedder
-    from builder.index_stage import DOC_SUFFIXES, copy_corpus
+    from builder.stages.index.stage import DOC_SUFFIXES, copy_corpus
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

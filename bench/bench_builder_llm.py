@@ -27,9 +27,9 @@ CHILD = """
 import sys
 from builder.profiles import load_profile
 from builder.rundir import RunDir
-from builder.data.stage import run_data
-from builder.train.stage import run_train
-from builder.export.stage import run_export
+from builder.stages.data.stage import run_data
+from builder.stages.train.stage import run_train
+from builder.stages.export.stage import run_export
 p = load_profile("smollm2-135m")
 run = RunDir(sys.argv[1], profile=p.name)
 say = lambda m: print("·", m, file=sys.stderr, flush=True)

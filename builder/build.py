@@ -1,6 +1,6 @@
 """`builder build`: every stage in order, resumable, ending in a verified bundle.
 
-    data -> train -> export -> embed -> index -> eval -> bundle   (builder.stages: a registry)
+    data -> train -> export -> embed -> index -> eval -> bundle   (builder.stages.registry.PIPELINE)
 
 Each stage is skipped when its inputs and config are unchanged (its meta.json says so), an
 interrupted train stage resumes from its last checkpoint, so rerunning a failed build picks up
@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -21,28 +21,16 @@ from app.atomic import write_text
 from app.errors import BastionError
 from builder.profiles import Profile
 from builder.rundir import RunDir, StageResult
-from builder.stages import BuildContext, get_stage, stage_names
+from builder.stages import BuildContext, BuildInputs, StageSummary, get_stage, stage_names
 
 log = logging.getLogger(__name__)
 
 StageProgress = Callable[[str, str], None]
 
 
-@dataclass
-class BuildInputs:
-    """--data split by what each stage reads."""
-
-    llm: list[str] = field(default_factory=list)
-    """Inputs for the data stage (instruction data, conversations, corpus text, hf:NAME)."""
-    corpus: list[Path] = field(default_factory=list)
-    """Files/folders whose documents are indexed and mined for embedder pairs."""
-    triplets: list[Path] = field(default_factory=list)
-    """Retrieval triplet JSONL files (embedder training only)."""
-
-
 def split_inputs(data: Sequence[str] | None, *, starter_notes: bool = True) -> BuildInputs:
     """Route each --data argument: triplet files to the embedder, documents to the index too."""
-    from builder.embed_stage import default_corpus
+    from builder.stages.embed.stage import default_corpus
     from builder.triplets import looks_like_triplets
 
     out = BuildInputs()
@@ -122,7 +110,9 @@ def run_build(
         results[name] = res
         seconds[name] = time.perf_counter() - t0
         on_stage_done(res, seconds[name])
-    bundle = Path(results["bundle"].summary["path"]) if "bundle" in results else None
+    bundle = None
+    for name, res in results.items():  # the stage that ships a bundle says so in its report
+        bundle = _report(name, res.summary).bundle_path() or bundle
     result = BuildResult(run.root, results, seconds, time.perf_counter() - t_all, bundle)
     write_text(run.root / "summary.md", summary_page(result, profile))
     write_text(run.root / "summary.json", json.dumps(
@@ -132,8 +122,14 @@ def run_build(
     return result
 
 
-def _get(run: RunDir, stage: str) -> dict:
+def _recorded(run: RunDir, stage: str) -> dict:
     return (run.stage(stage).meta() or {}).get("summary", {})
+
+
+def _report(stage: str, recorded: dict) -> StageSummary:
+    """A stage's recorded summary read back into its typed report (the base report for a stage without one)."""
+    cls = get_stage(stage).report or StageSummary
+    return cls.from_dict(recorded)
 
 
 def summary_page(result: BuildResult, profile: Profile) -> str:
@@ -144,7 +140,8 @@ def summary_page(result: BuildResult, profile: Profile) -> str:
              f"Wall time this invocation: {result.wall_s:.1f} s "
              f"({', '.join(f'{k} {s:.1f}s' + (' (skipped)' if result.results[k].skipped else '') for k, s in result.seconds.items())}).", ""]
     for name in stage_names():
-        spec, summary = get_stage(name), _get(run, name)
-        if summary and spec.summary_line is not None:
-            lines.append(spec.summary_line(summary, run.stage(name).dir))
+        recorded = _recorded(run, name)
+        line = _report(name, recorded).summary_line(run.stage(name).dir) if recorded else None
+        if line is not None:
+            lines.append(line)
     return "\n".join(lines) + "\n"

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
+from builder.chat_text import GGUFTemplate, render_chat
+
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
@@ -100,8 +102,6 @@ class GGUFScorer:
         self.n_ctx = n_ctx
         self.stop = list(stop)
         self.llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, logits_all=True, verbose=False, seed=0)
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
         meta = self.llm.metadata
         template = meta.get("tokenizer.chat_template")
         eos = self.llm.detokenize([self.llm.token_eos()]).decode("utf-8", "replace") if self.llm.token_eos() >= 0 else ""
@@ -109,10 +109,10 @@ class GGUFScorer:
         if not template:
             raise ValueError(f"{path} has no chat template")
         self.eos_text = eos
-        self.formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+        self.template = GGUFTemplate(template, eos_token=eos, bos_token=bos)
 
     def prompt(self, messages: list[dict]) -> str:
-        return self.formatter(messages=messages).prompt
+        return render_chat(self.template, messages, reply_prompt=True)
 
     def response_nll(self, messages: list[dict]) -> tuple[float, int]:
         """(sum of -log p, tokens) of the last (assistant) message given the rest."""

@@ -52,7 +52,7 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """Fine-tune the embedder on triplets (or pairs mined from the corpus); ship it only if it beats the base."""
         from builder.build import split_inputs
-        from builder.embed_stage import run_embed
+        from builder.stages.embed.stage import run_embed
 
         rd, prof = _open(profile, run, name)
         inp = split_inputs(data, starter_notes=starter_notes)
@@ -72,7 +72,7 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """Chunk the corpus with the app's chunker and index it with the embed stage's embedder."""
         from builder.build import split_inputs
-        from builder.index_stage import run_index
+        from builder.stages.index.stage import run_index
 
         rd, prof = _open(profile, run, name)
         inp = split_inputs(data, starter_notes=starter_notes)
@@ -90,7 +90,7 @@ def register(cli: typer.Typer) -> None:
         as_json: bool = JsonOpt,
     ) -> None:
         """Before/after figures: retrieval on held-out documents, chat model on the held-out split."""
-        from builder.eval_stage import run_eval
+        from builder.stages.eval.stage import run_eval
 
         rd, prof = _open(profile, run, name, eval_questions)
         _show(run_eval(rd, prof, force=force, progress=_say, max_items=max_items, max_new_tokens=max_new_tokens), as_json)
@@ -105,12 +105,12 @@ def register(cli: typer.Typer) -> None:
         as_json: bool = JsonOpt,
     ) -> None:
         """Assemble, seal and verify the bundle from the run's outputs."""
-        from builder.bundle_stage import run_bundle
+        from builder.stages.bundle.stage import run_bundle
 
         rd, prof = _open(profile, run, name)
         _show(run_bundle(rd, prof, out=bundle_out, force=force, progress=_say), as_json)
 
-    @cli.command("build")
+    @cli.command("build", help=f"Run every stage ({' → '.join(stage_names())}), resumable, to a verified bundle.")
     def build(
         profile: str = ProfileOpt,
         data: Optional[List[str]] = DataOpt,
@@ -129,7 +129,6 @@ def register(cli: typer.Typer) -> None:
         force: bool = ShipForceOpt,
         as_json: bool = JsonOpt,
     ) -> None:
-        """Run every stage (data → train → export → embed → index → eval → bundle), resumable, to a verified bundle."""
         from builder.build import parse_stages, run_build
         from builder.build_display import BuildDisplay
 

@@ -1,7 +1,7 @@
 """`builder data`, `builder train`, `builder export`: the LLM half of the factory.
 
-Each command parses options and calls one stage function (builder.data.stage.run_data,
-builder.train.stage.run_train, builder.export.stage.run_export) with a RunDir.
+Each command parses options and calls one stage function (builder.stages.data.stage.run_data,
+builder.stages.train.stage.run_train, builder.stages.export.stage.run_export) with a RunDir.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def register(cli: typer.Typer) -> None:
         as_json: bool = JsonOpt,
     ) -> None:
         """Read, validate, clean, dedup, mix and split training data into the run directory."""
-        from builder.data.stage import run_data
+        from builder.stages.data.stage import run_data
 
         rd, prof = _open(profile, run, name, eval_questions)
         _show(run_data(rd, prof, inputs=data, strict=strict, allow_pickle=allow_pickle, force=force, progress=_say), as_json)
@@ -81,11 +81,11 @@ def register(cli: typer.Typer) -> None:
         as_json: bool = JsonOpt,
     ) -> None:
         """LoRA/QLoRA fine-tuning on the run's data (loss on responses only), with checkpoints and resume."""
-        from builder.train.stage import run_train
+        from builder.stages.train.stage import run_train
 
         rd, prof = _open(profile, run, name)
         if data:
-            from builder.data.stage import run_data
+            from builder.stages.data.stage import run_data
 
             run_data(rd, prof, inputs=data, strict=strict, allow_pickle=allow_pickle, progress=_say)
         overrides = {k: v for k, v in dict(max_steps=max_steps, epochs=epochs, learning_rate=lr, batch_size=batch_size,
@@ -107,7 +107,7 @@ def register(cli: typer.Typer) -> None:
         as_json: bool = JsonOpt,
     ) -> None:
         """Merge the adapter into the 16-bit base, convert to GGUF, quantize, verify with the app's engine."""
-        from builder.export.stage import run_export
+        from builder.stages.export.stage import run_export
 
         rd, prof = _open(profile, run, name)
         _show(run_export(rd, prof, llama_cpp_dir=llama_cpp_dir, quant=quant, lora_gguf=lora_gguf,

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 from app.errors import BastionError
+from builder.chat_text import render_chat, user_turn
 from builder.train.base_model import BaseRef, load_model
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja",
@@ -14,8 +15,7 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_ma
 
 def probe_batch(tok, prompts: list[str]):
     """Chat-formatted probe prompts as one padded batch (left padding keeps last positions aligned)."""
-    texts = [tok.apply_chat_template([{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True)
-             for p in prompts]
+    texts = [render_chat(tok, user_turn(p), reply_prompt=True) for p in prompts]
     old = tok.padding_side
     tok.padding_side = "left"
     try:

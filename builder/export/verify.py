@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 
 from app.llm.engine import EngineConfig, LlamaEngine
+from builder.chat_text import render_chat, user_turn
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def hf_greedy(model, tok, prompts: list[str], *, new_tokens: int) -> list[tuple[
 
     out = []
     for p in prompts:
-        text = tok.apply_chat_template([{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True)
+        text = render_chat(tok, user_turn(p), reply_prompt=True)
         ids = tok(text, add_special_tokens=False, return_tensors="pt").input_ids
         with torch.no_grad():
             gen = model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=new_tokens,

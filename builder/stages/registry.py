@@ -1,83 +1,66 @@
-"""The stage registry (peft's `register_peft_method` pattern): name -> how to run and summarise it."""
+"""The stage registry: the pipeline's order, one stage package per line (peft's `register_peft_method` idea).
+
+Each package in PIPELINE exposes `STAGE`, a `StageSpec`; it never imports this module, so the
+registry depends on the stages and not the other way round. `builder build`, its `--stages`
+option and the build summary all read `stage_names()` / `get_stage()`. Code outside the source
+tree (a plugin, a test) can add a stage at run time with `register_stage`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from importlib import import_module
 
-if TYPE_CHECKING:
-    from builder.build import BuildInputs
-    from builder.profiles import Profile
-    from builder.rundir import RunDir, StageResult
+from builder.stages.spec import StageSpec
 
+PIPELINE: list[str] = [
+    "builder.stages.data",    # read, clean, mix; app-format examples
+    "builder.stages.train",   # LoRA fine-tune
+    "builder.stages.export",  # merge, GGUF, quantize, verify
+    "builder.stages.embed",   # tune and gate the embedder
+    "builder.stages.index",   # the knowledge index
+    "builder.stages.eval",    # base vs tuned through the app's pipelines
+    "builder.stages.bundle",  # seal and verify the bundle
+]
+"""The build's stages in order: a new stage is its package plus one line here."""
 
-@dataclass
-class BuildContext:
-    """Everything a stage may read: the run, the profile, the routed inputs and its own options."""
-
-    run: "RunDir"
-    profile: "Profile"
-    inputs: "BuildInputs"
-    force: bool = False
-    resume: bool = True
-    llama_cpp_dir: Path | None = None
-    bundle_out: Path | None = None
-    options: dict[str, dict] = field(default_factory=dict)
-    """Per-stage keyword options, by stage name (train overrides, eval limits, ...)."""
-    progress: Callable[[str], None] = lambda msg: None
-
-    def opts(self, stage: str) -> dict:
-        return dict(self.options.get(stage) or {})
+_added: list[tuple[StageSpec, str | None]] = []
+_removed: set[str] = set()
 
 
-@dataclass(frozen=True)
-class StageSpec:
-    name: str
-    run: Callable[[BuildContext], "StageResult | None"]
-    """Run the stage (skipping itself when fresh); None only from a non-zero distributed rank."""
-    summary_line: Callable[[dict, Path], str] | None = None
-    """One Markdown bullet for the build summary, from the stage's recorded summary and its folder."""
-    help: str = ""
-
-
-_REGISTRY: dict[str, StageSpec] = {}
-_loaded = False
+def _stages() -> dict[str, StageSpec]:
+    specs: dict[str, StageSpec] = {}
+    for module in PIPELINE:
+        spec: StageSpec = import_module(module).STAGE
+        specs[spec.name] = spec
+    for spec, after in _added:
+        items = list(specs.items())
+        i = len(items) if after is None else [n for n, _ in items].index(after) + 1
+        specs = dict(items[:i] + [(spec.name, spec)] + items[i:])
+    return {n: s for n, s in specs.items() if n not in _removed}
 
 
 def register_stage(spec: StageSpec, *, after: str | None = None) -> StageSpec:
-    """Add a stage at the end of the pipeline (or right after `after`)."""
-    global _REGISTRY
-    _builtin()
-    if spec.name in _REGISTRY:
+    """Add a stage at the end of the pipeline (or right after `after`) for this process."""
+    have = _stages()
+    if spec.name in have:
         raise ValueError(f"stage {spec.name!r} is already registered")
-    if after is None:
-        _REGISTRY[spec.name] = spec
-    else:
-        items = list(_REGISTRY.items())
-        i = [n for n, _ in items].index(after) + 1
-        _REGISTRY = dict(items[:i] + [(spec.name, spec)] + items[i:])
+    if after is not None and after not in have:
+        raise ValueError(f"no stage {after!r} to add {spec.name!r} after")
+    _removed.discard(spec.name)
+    _added.append((spec, after))
     return spec
 
 
 def unregister_stage(name: str) -> None:
-    _REGISTRY.pop(name, None)
-
-
-def _builtin() -> None:
-    global _loaded, _REGISTRY
-    if not _loaded:
-        _loaded = True
-        from builder.stages.builtin import BUILTIN
-
-        _REGISTRY = {s.name: s for s in BUILTIN} | _REGISTRY
+    kept = [(s, a) for s, a in _added if s.name != name]
+    if len(kept) == len(_added):
+        _removed.add(name)
+    _added[:] = kept
 
 
 def stage_names() -> tuple[str, ...]:
-    _builtin()
-    return tuple(_REGISTRY)
+    return tuple(_stages())
 
 
 def get_stage(name: str) -> StageSpec:
-    _builtin()
-    return _REGISTRY[name]
+    return _stages()[name]

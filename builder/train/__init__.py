@@ -1,1 +1,1 @@
-"""The train stage: LoRA/QLoRA SFT (transformers + peft + trl, or unsloth on CUDA)."""
+"""The train stage's library: LoRA/QLoRA SFT (transformers + peft + trl, or unsloth on CUDA; the stage: builder/stages/train/)."""

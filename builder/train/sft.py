@@ -1,6 +1,6 @@
 """Tokenising for SFT with the tokenizer's own chat template; loss on assistant tokens only.
 
-`encode_chat` renders the whole conversation with `apply_chat_template`, finds each assistant
+`encode_chat` renders the whole conversation with the tokenizer's template (builder.chat_text), finds each assistant
 reply (and the end-of-turn token right after it) in the rendered text, and labels only the
 tokens whose characters fall inside those spans; everything else gets -100. If the template does
 not end the final reply with the EOS token, EOS is appended (and learned).
@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from builder.chat_text import render_chat
 
 IGNORE = -100
 
@@ -40,7 +42,7 @@ def assistant_spans(text: str, messages: list[dict], *, end_markers: list[str]) 
 
 def encode_chat(tok, messages: list[dict], *, max_len: int) -> tuple[list[int], list[int], bool]:
     """(input_ids, labels, truncated). Labels are -100 outside assistant replies."""
-    text = tok.apply_chat_template(messages, tokenize=False)
+    text = render_chat(tok, messages)
     eos = tok.eos_token or ""
     spans = assistant_spans(text, messages, end_markers=[eos])
     enc = tok(text, add_special_tokens=False, return_offsets_mapping=True)

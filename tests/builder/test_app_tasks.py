@@ -8,6 +8,7 @@ analysis default, typed stage reports, the registry, and the profile-derived reb
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from app.analysis import contract, model_layer
 from app.analysis.models import Evidence, Finding, Risk
 from app.errors import BastionError
 from builder.data import grounded, review
-from builder.data.stage import SAMPLE_DIR
+from builder.stages.data.stage import SAMPLE_DIR
 from builder.profiles import Profile, load_profile, profile_config
 from tests.builder.app_format import assert_app_grounded, assert_app_review
 
@@ -88,7 +89,7 @@ def test_gate_and_analysis_default():
     """A tuned model worse than its base is refused unless forced; the analysis default is the app's own rule."""
     from app.analysis.policy import decide as app_policy
     from builder.app_eval import AppEval, ModelEval, decide
-    from builder.bundle_stage import _app_metrics, check_gate
+    from builder.stages.bundle.stage import _app_metrics, check_gate
 
     good = {"model": {"grounded_answer_rate": 0.6, "refusal_rate": 1.0, "answerable": 10, "off_corpus": 4}}
     broken = {"model": {"grounded_answer_rate": 0.0, "refusal_rate": 0.25, "answerable": 10, "off_corpus": 4}}
@@ -136,15 +137,22 @@ def test_stage_reports_round_trip_typed(tmp_path):
 def test_a_new_stage_needs_only_its_registry_entry(tmp_path, profile):
     from builder.build import parse_stages, run_build
     from builder.rundir import RunDir
-    from builder.stages import StageSpec, register_stage, stage_names, unregister_stage
+    from builder.stages import StageSpec, StageSummary, register_stage, stage_names, unregister_stage
+
+    @dataclass
+    class DummySummary(StageSummary):
+        made: int = 0
+
+        def summary_line(self, folder):
+            return f"- **Dummy**: made {self.made}"
 
     def run_dummy(ctx):
         st = ctx.run.stage("dummy")
         st.begin(config={"profile": profile_config(ctx.profile, "dummy")})
         (st.dir / "out.txt").write_text("made")
-        return st.finish(outputs=["out.txt"], summary={"made": 1})
+        return st.finish(outputs=["out.txt"], summary=DummySummary(made=1).to_dict())
 
-    register_stage(StageSpec("dummy", run_dummy, lambda s, d: f"- **Dummy**: made {s['made']}"), after="data")
+    register_stage(StageSpec("dummy", run_dummy, DummySummary), after="data")
     try:
         assert stage_names()[:2] == ("data", "dummy") and parse_stages("bundle,dummy") == ["dummy", "bundle"]
         res = run_build(RunDir(tmp_path / "run", profile=profile.name), profile, stages=["dummy"], starter_notes=False)

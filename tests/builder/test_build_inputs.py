@@ -9,7 +9,7 @@ import pytest
 from app.errors import BastionError
 from builder.build import parse_stages, split_inputs
 from builder.stages import stage_names
-from builder.index_stage import document_files
+from builder.stages.index.stage import document_files
 
 DATA = Path(__file__).resolve().parent / "data"
 SAMPLES = Path(__file__).resolve().parents[2] / "builder" / "sample_data"

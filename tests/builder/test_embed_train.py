@@ -6,7 +6,7 @@ import pytest
 
 from app.errors import BastionError
 from builder import embed as E
-from builder.embed_stage import default_corpus, markdown_files, select_embedder
+from builder.stages.embed.stage import default_corpus, markdown_files, select_embedder
 from builder.profiles import load_profile
 from builder.sources import minilm_dir
 from builder.triplets import mine_hard_negatives, pairs_from_markdown, shuffled_pairs, split_by_document

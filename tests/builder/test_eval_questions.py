@@ -120,7 +120,7 @@ def test_question_file_is_typed_and_in_the_fingerprints(qfile):
     for stage in ("data", "eval"):
         assert profile_config(prof, stage) != profile_config(base, stage)
     assert profile_config(prof, "train") == profile_config(base, "train")
-    from builder.data.stage import data_config
+    from builder.stages.data.stage import data_config
 
     before = data_config(prof, strict=False, allow_pickle=False)["eval_questions"]
     qfile.write_text(qfile.read_text() + '{"id": "new", "question": "?", "files": []}\n')

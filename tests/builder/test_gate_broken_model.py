@@ -32,7 +32,7 @@ def broken_copy(src, dst):
 @pytest.fixture(scope="module")
 def heldout(tmp_path_factory):
     """A few held-out app-format records (grounded answers and code reviews) from the data stage."""
-    from builder.data.stage import SAMPLE_DIR, run_data
+    from builder.stages.data.stage import SAMPLE_DIR, run_data
     from builder.profiles import load_profile
     from builder.rundir import RunDir
 
@@ -57,7 +57,7 @@ def _model_eval(path, items, label):
 
 def test_gate_refuses_a_broken_tuned_gguf(tmp_path, smollm2_gguf, heldout):
     from builder.app_eval import AppEval, decide
-    from builder.bundle_stage import check_gate
+    from builder.stages.bundle.stage import check_gate
 
     base = _model_eval(smollm2_gguf, heldout, "base")
     broken = _model_eval(broken_copy(smollm2_gguf, tmp_path / "broken.gguf"), heldout, "broken")

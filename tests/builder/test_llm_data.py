@@ -13,7 +13,7 @@ from builder.data import analysis
 from builder.data.grounded import NOT_COVERED
 from tests.builder.app_format import assert_app_grounded, assert_app_review
 from builder.data.clean import near_duplicates, scrub
-from builder.data.stage import SAMPLE_DIR, run_data
+from builder.stages.data.stage import SAMPLE_DIR, run_data
 from builder.profiles import load_profile
 from builder.rundir import RunDir
 

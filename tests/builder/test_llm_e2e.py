@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from app.errors import BastionError
-from builder.data.stage import SAMPLE_DIR, run_data
+from builder.stages.data.stage import SAMPLE_DIR, run_data
 from builder.profiles import load_profile
 from builder.rundir import RunDir
 
@@ -40,8 +40,8 @@ def profile():
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory, profile):
     """data (all sample formats incl. malformed) → train (STEPS steps) → export, once."""
-    from builder.export.stage import run_export
-    from builder.train.stage import run_train
+    from builder.stages.export.stage import run_export
+    from builder.stages.train.stage import run_train
 
     with pytest.MonkeyPatch.context() as mp:
         for k, v in _env().items():
@@ -99,7 +99,7 @@ def test_loss_is_on_responses_only(tiny_run, profile):
     from builder.train.base_model import ensure_base, load_tokenizer
     from builder.train.hf_backend import load_for_training
     from builder.train.sft import encode_file
-    from builder.train.stage import hyper_params
+    from builder.stages.train.stage import hyper_params
     from builder.train.trainer import make_trainer
 
     run = tiny_run["run"]
@@ -153,7 +153,7 @@ def test_quantized_model_chats_in_app_engine(tiny_run):
 
 
 def test_export_skipped_when_unchanged(tiny_run, profile):
-    from builder.export.stage import run_export
+    from builder.stages.export.stage import run_export
 
     t = time.perf_counter()
     again = run_export(tiny_run["run"], profile)
@@ -171,7 +171,7 @@ def _fork_run(tiny_run, dst: Path, profile) -> RunDir:
 
 
 def test_killed_train_stage_resumes_from_checkpoint(tiny_run, profile, tmp_path):
-    from builder.train.stage import run_train
+    from builder.stages.train.stage import run_train
 
     run = _fork_run(tiny_run, tmp_path / "run", profile)
     cmd = [sys.executable, "-m", "builder", "train", "--profile", profile.name, "--run", str(run.root),
@@ -220,7 +220,7 @@ def test_unsloth_backend_refused_without_cuda(tiny_run, profile):
 
     if torch.cuda.is_available():
         pytest.skip("CUDA present: the gpu test covers unsloth")
-    from builder.train.stage import run_train
+    from builder.stages.train.stage import run_train
 
     with pytest.raises(BastionError, match="unsloth"):
         run_train(tiny_run["run"], profile, backend="unsloth", overrides={"max_steps": 1})
@@ -230,8 +230,8 @@ def test_unsloth_backend_refused_without_cuda(tiny_run, profile):
 def test_unsloth_train_and_export_on_gpu(tmp_path, profile):
     """On a CUDA box with unsloth installed: same data, same outputs, merged into the 16-bit base."""
     pytest.importorskip("unsloth")
-    from builder.export.stage import run_export
-    from builder.train.stage import run_train
+    from builder.stages.export.stage import run_export
+    from builder.stages.train.stage import run_train
 
     run = RunDir(tmp_path / "run", profile=profile.name)
     run_data(run, profile)

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from builder.data.records import normalise
-from builder.data.stage import run_data
+from builder.stages.data.stage import run_data
 from builder.profiles import load_profile
 from builder.rundir import RunDir
 

@@ -21,6 +21,7 @@ from builder import embed as E
 from builder.profiles import EmbedConfig, Profile, profile_config
 from builder.retrieval_metrics import evaluate_retrieval, read_questions
 from builder.rundir import RunDir, StageResult
+from builder.stages.embed.summary import EmbedSummary
 from builder.triplets import (
     Triplet,
     TripletSet,
@@ -37,7 +38,7 @@ Progress = Callable[[str], None]
 STAGE = "embed"
 MARKDOWN = (".md", ".markdown")
 # Knowledge's held-out questions over the starter notes (written separately from the notes).
-STARTER_QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "data" / "retrieval_eval" / "questions.jsonl"
+STARTER_QUESTIONS = Path(__file__).resolve().parents[3] / "tests" / "data" / "retrieval_eval" / "questions.jsonl"
 
 
 @dataclass
@@ -65,7 +66,7 @@ def markdown_files(paths: Sequence[Path]) -> list[Path]:
 
 def default_corpus() -> list[Path]:
     """The project's own security notes (the starter knowledge), when the user gives no corpus."""
-    notes = Path(__file__).resolve().parent.parent / "app" / "knowledge" / "notes"
+    notes = Path(__file__).resolve().parents[3] / "app" / "knowledge" / "notes"
     return [notes] if notes.is_dir() else []
 
 
@@ -220,13 +221,12 @@ def run_embed(
         outputs.append("model-tuned")
     if (st.dir / "reranker.gguf").is_file():
         outputs.append("reranker.gguf")
-    summary = {"chosen": sel.chosen, "verdict": sel.gate["verdict"], "base_mrr@10": sel.base_metrics.get("mrr@10"),
-               "tuned_mrr@10": sel.tuned_metrics.get("mrr@10"), "parity_min_cosine": parity["min_cosine"],
-               "dim": report.dim, "fingerprint": report.fingerprint}
-    if "questions" in sel.gate:
-        summary["questions_base_mrr@10"] = sel.gate["questions"]["base"]
-        summary["questions_tuned_mrr@10"] = sel.gate["questions"]["tuned"]
-    return st.finish(outputs=outputs, summary=summary)
+    asked = sel.gate.get("questions") or {}
+    summary = EmbedSummary(chosen=sel.chosen, verdict=sel.gate["verdict"], base_mrr_at_10=sel.base_metrics.get("mrr@10"),
+                           tuned_mrr_at_10=sel.tuned_metrics.get("mrr@10"), parity_min_cosine=parity["min_cosine"],
+                           dim=report.dim, fingerprint=report.fingerprint,
+                           questions_base_mrr_at_10=asked.get("base"), questions_tuned_mrr_at_10=asked.get("tuned"))
+    return st.finish(outputs=outputs, summary=summary.to_dict())
 
 
 def _maybe_reranker(cfg: EmbedConfig, sel: Selection, held, pool, workdir: Path, *, llama_cpp_dir, progress: Progress) -> dict | None:

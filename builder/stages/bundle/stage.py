@@ -24,6 +24,8 @@ from app.atomic import replace_dir, write_text
 from app.errors import BastionError
 from builder.profiles import Profile, profile_config, prompt_preset
 from builder.rundir import RunDir, StageResult, human_bytes
+from builder.stages.bundle.summary import BundleSummary
+from builder.stages.export.summary import ExportSummary
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +115,8 @@ def run_bundle(
     emb = run.require("embed")
     idx = run.require("index")
     ev = run.stage("eval")
-    llm = exp.path(exp.summary["llm_gguf"])
+    exported = ExportSummary.from_dict(exp.summary)
+    llm = exp.path(exported.llm_gguf)
     gguf = emb.path("embedder.gguf")
     st = run.stage(STAGE)
     name = name or profile.name
@@ -155,7 +158,7 @@ def run_bundle(
         format_version=FORMAT_VERSION,
         name=name,
         profile=profile.name,
-        description=f"{profile.description}: {profile.base_model} fine-tuned (LoRA, {exp.summary['llm_gguf']}), "
+        description=f"{profile.description}: {profile.base_model} fine-tuned (LoRA, {exported.llm_gguf}), "
                     f"embedder {base_emb} ({chosen}), built by `builder build`",
         llm="llm.gguf",
         chat=ChatSpec(template=None, stop=list(profile.stop)),
@@ -180,5 +183,5 @@ def run_bundle(
     size = sum(c.size for c in sealed.components)
     progress(f"bundle: {dest} ({len(sealed.components)} files, {human_bytes(size)}), verified")
     write_text(st.dir / "bundle.json", json.dumps({"path": str(dest), "files": len(sealed.components), "bytes": size}, indent=2))
-    return st.finish(outputs=["bundle.json"], summary={"path": str(dest), "files": len(sealed.components),
-                                                        "bytes": size, "embedder": chosen})
+    summary = BundleSummary(path=str(dest), files=len(sealed.components), bytes=size, embedder=chosen)
+    return st.finish(outputs=["bundle.json"], summary=summary.to_dict())

@@ -18,6 +18,7 @@ from app.atomic import write_text
 from app.errors import BastionError
 from builder.profiles import Profile, profile_config
 from builder.rundir import Progress, RunDir, StageResult, peak_rss_mb
+from builder.stages.train.summary import TrainSummary
 
 log = logging.getLogger(__name__)
 
@@ -249,8 +250,8 @@ def run_train(run: RunDir, profile: Profile, *, backend: str = "auto", resume: b
     progress(f"train: {res['global_step']} steps, loss {summary['train_loss_first']} → {summary['train_loss_last']}, "
              f"val {summary.get('eval_loss_before')} → {summary.get('eval_loss_after')}, "
              f"{summary['tokens_per_s']} tokens/s")
-    short = {k: v for k, v in summary.items() if k != "loss_history"}
-    return st.finish(outputs=["adapter", "train_metrics.json", "loss_curve.png"], summary=short)
+    report = TrainSummary(**{k: v for k, v in summary.items() if k != "loss_history"})
+    return st.finish(outputs=["adapter", "train_metrics.json", "loss_curve.png"], summary=report.to_dict())
 
 
 def _pretrain(model, tok, stage_dir: Path, data_dir: Path, profile: Profile, hp: dict, use_cuda: bool, bf16: bool,

@@ -1,7 +1,7 @@
 """`builder export`: merge → HF folder → f16 GGUF → quantized GGUF → verify → Ollama Modelfile.
 
 Outputs in `<run>/export/`: `hf/` (merged 16-bit checkpoint), `model-f16.gguf`,
-`model-<QUANT>.gguf` (the file a bundle ships; its name is `summary["llm_gguf"]`),
+`model-<QUANT>.gguf` (the file a bundle ships; its name is `ExportSummary.llm_gguf`),
 optionally `adapter-f16.gguf`, `Modelfile`, `export_report.json`.
 """
 
@@ -20,6 +20,7 @@ from app.errors import BastionError
 from builder import llamacpp
 from builder.profiles import Profile, profile_config
 from builder.rundir import Progress, RunDir, StageResult, human_bytes, peak_rss_mb
+from builder.stages.export.summary import ExportSummary
 
 log = logging.getLogger(__name__)
 
@@ -114,13 +115,13 @@ def run_export(run: RunDir, profile: Profile, *, llama_cpp_dir: Path | None = No
              f"{v['tokenizer']['matched']}/{v['tokenizer']['probes']}; next-token agreement f16 "
              f"{v['agreement_f16']['rate']}, {qtype} {v['agreement_quant']['rate']}; chat ends at stop: "
              f"{v['chat']['ends_at_stop']}")
-    summary = {"llm_gguf": qname, "f16_bytes": rep["f16_bytes"], "quant_bytes": rep["quant_bytes"],
-               "convert_s": rep["convert_s"], "quantize_s": rep.get("quantize_s"),
-               "merge_max_abs_logit_diff": rep["merge"]["merge_max_abs_logit_diff"],
-               "tokenizer_match": f"{v['tokenizer']['matched']}/{v['tokenizer']['probes']}",
-               "agreement_f16": v["agreement_f16"]["rate"], "agreement_quant": v["agreement_quant"]["rate"],
-               "chat_ends_at_stop": v["chat"]["ends_at_stop"], "wall_s": rep["wall_s"]}
-    return st.finish(outputs=outputs, summary=summary)
+    summary = ExportSummary(llm_gguf=qname, f16_bytes=rep["f16_bytes"], quant_bytes=rep["quant_bytes"],
+                            convert_s=rep["convert_s"], quantize_s=rep.get("quantize_s"),
+                            merge_max_abs_logit_diff=rep["merge"]["merge_max_abs_logit_diff"],
+                            tokenizer_match=f"{v['tokenizer']['matched']}/{v['tokenizer']['probes']}",
+                            agreement_f16=v["agreement_f16"]["rate"], agreement_quant=v["agreement_quant"]["rate"],
+                            chat_ends_at_stop=v["chat"]["ends_at_stop"], wall_s=rep["wall_s"])
+    return st.finish(outputs=outputs, summary=summary.to_dict())
 
 
 def _verify(hf_dir: Path, f16: Path, qfile: Path, profile: Profile) -> dict:

@@ -15,10 +15,11 @@ from builder.data import clean, mix, readers
 from builder.data.records import Example, Issue, NotForThisStage, RecordError, normalise
 from builder.profiles import Profile, profile_config
 from builder.rundir import Progress, RunDir, StageResult
+from builder.stages.data.summary import DataSummary
 
 log = logging.getLogger(__name__)
 
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data"
 # The clean sample folders (sample_data/malformed/ holds deliberately broken records for tests).
 SAMPLE_INPUTS = ("security", "general", "corpus")
 MAX_ISSUES_IN_REPORT = 200
@@ -296,14 +297,14 @@ def run_data(run: RunDir, profile: Profile, *, inputs: Sequence[str] | None = No
         "ledger": "records.jsonl (one line per input record: what it became, or why it was dropped)",
     }
     write_text(st.dir / "data_report.json", json.dumps(report, indent=2, ensure_ascii=False))
-    summary = {k: report[k] for k in ("records_read", "bad_records", "secrets_scrubbed", "exact_duplicates",
-                                      "near_duplicates", "too_short", "too_long", "train", "val", "corpus")}
-    summary["mix"] = rep.message()
-    summary["app_tasks"] = {k: tasks[k]["built"] for k in ("review", "grounded") if k in tasks}
-    progress(f"data: {summary['records_read']} read, {len(issues)} bad skipped, {summary['secrets_scrubbed']} secrets "
+    summary = DataSummary(**{k: report[k] for k in ("records_read", "bad_records", "secrets_scrubbed", "exact_duplicates",
+                                                    "near_duplicates", "too_short", "too_long", "train", "val", "corpus")},
+                          mix=rep.message(),
+                          app_tasks={k: tasks[k]["built"] for k in ("review", "grounded") if k in tasks})
+    progress(f"data: {summary.records_read} read, {len(issues)} bad skipped, {summary.secrets_scrubbed} secrets "
              f"scrubbed, {exact_dups}+{len(near)} duplicates removed → train {len(train)}, val {len(val)}, corpus {len(corpus)}")
     return st.finish(outputs=["train.jsonl", "val.jsonl", "corpus.jsonl", "data_report.json", "records.jsonl",
-                              "lengths.png"], summary=summary)
+                              "lengths.png"], summary=summary.to_dict())
 
 
 @dataclass

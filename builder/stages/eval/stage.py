@@ -22,6 +22,8 @@ from app.atomic import write_text
 from builder.profiles import Profile, profile_config
 from builder.retrieval_metrics import evaluate_retrieval, rank_metrics
 from builder.rundir import RunDir, StageResult
+from builder.stages.eval.summary import AppFigures, AppGate, ChatFigures, EvalSummary
+from builder.stages.export.summary import ExportSummary
 from builder.triplets import Triplet
 
 log = logging.getLogger(__name__)
@@ -127,7 +129,8 @@ def run_eval(
     idx = run.require("index")
     data = run.require("data")
     exp = run.require("export")
-    llm = exp.path(exp.summary["llm_gguf"])
+    exported = ExportSummary.from_dict(exp.summary)
+    llm = exp.path(exported.llm_gguf)
     gguf = emb.path("embedder.gguf")
     max_items = max_items or (8 if profile.tiny else 100)
     max_new_tokens = max_new_tokens or (200 if profile.tiny else 512)
@@ -156,7 +159,7 @@ def run_eval(
                  "index": index_retrieval(idx.path("index"), gguf, held, max_tokens=max_tokens)}
 
     items = chat_eval.read_items(data.path("val.jsonl"), limit=max_items)
-    qtype = (exp.summary.get("llm_gguf", "").removeprefix("model-").removesuffix(".gguf") or profile.quantization).upper()
+    qtype = ((exported.llm_gguf or "").removeprefix("model-").removesuffix(".gguf") or profile.quantization).upper()
     before_path, before_note = base_chat_gguf(run, profile, exp.dir, qtype, progress)
     chat: dict = {"items": len(items), "before_model": before_note, "after_model": llm.name}
     if items:
@@ -198,29 +201,35 @@ def run_eval(
         outputs.append(eval_plots.chat_png(chat, st.dir / "chat.png").name)
     if embed_report.train.get("losses"):
         outputs.append(eval_plots.loss_png(embed_report.train["losses"], st.dir / "embed_loss.png").name)
-    summary = {"retrieval_" + k: retrieval["shipped_gguf"].get(k) for k in ("recall@5", "mrr@10", "ndcg@10")}
-    summary["embedder"] = retrieval["chosen"]
-    for side in ("before", "after"):
-        if side in chat:
-            summary[f"chat_{side}_perplexity"] = chat[side]["perplexity"]
-            summary[f"chat_{side}_schema_valid_rate"] = chat[side]["schema_valid_rate"]
+    shipped = retrieval["shipped_gguf"]
+    summary = EvalSummary(retrieval_recall_at_5=shipped.get("recall@5"), retrieval_mrr_at_10=shipped.get("mrr@10"),
+                          retrieval_ndcg_at_10=shipped.get("ndcg@10"), embedder=retrieval["chosen"],
+                          chat_before=_chat_figures(chat.get("before")), chat_after=_chat_figures(chat.get("after")))
     if app_ev is not None:
-        for side, m in (("before", app_ev.base), ("after", app_ev.tuned)):
-            if m is not None:
-                mg, ag = m.grounded.get("model") or {}, m.grounded.get("app") or {}
-                summary[f"app_{side}_grounded_answer_rate"] = mg.get("grounded_answer_rate")
-                summary[f"app_{side}_citation_precision"] = mg.get("citation_precision")
-                summary[f"app_{side}_refusal_rate"] = mg.get("refusal_rate")
-                summary[f"app_{side}_ask_grounded_answer_rate"] = ag.get("grounded_answer_rate")
-                summary[f"app_{side}_schema_valid_rate"] = m.analysis.get("schema_valid_rate")
-                summary[f"app_{side}_hybrid_f1"] = (m.analysis.get("hybrid") or {}).get("f1")
-                summary[f"app_{side}_review_accepted_rate"] = m.analysis.get("review_accepted_rate")
-                summary[f"app_{side}_verdict_accuracy"] = m.analysis.get("verdict_accuracy")
-        summary["app_grounded_questions"] = (app_ev.tuned.grounded.get("model") or {}).get("answerable")
-        summary["gate_passed"] = app_ev.gate_passed
-        summary["analysis_model_default"] = app_ev.analysis_model_default
-    progress("eval: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
-    return st.finish(outputs=outputs, summary=summary)
+        summary.app_before, summary.app_after = _app_figures(app_ev.base), _app_figures(app_ev.tuned)
+        summary.app = AppGate(grounded_questions=(app_ev.tuned.grounded.get("model") or {}).get("answerable"),
+                              gate_passed=app_ev.gate_passed, analysis_model_default=app_ev.analysis_model_default)
+    progress("eval: " + ", ".join(f"{k} {v}" for k, v in summary.to_dict().items()))
+    return st.finish(outputs=outputs, summary=summary.to_dict())
+
+
+def _chat_figures(scored: dict | None) -> ChatFigures | None:
+    if scored is None:
+        return None
+    return ChatFigures(perplexity=scored["perplexity"], schema_valid_rate=scored["schema_valid_rate"])
+
+
+def _app_figures(m) -> AppFigures | None:
+    """One side (builder.app_eval.ModelEval) of the app-pipeline eval, or None when that side did not run."""
+    if m is None:
+        return None
+    mg, ag = m.grounded.get("model") or {}, m.grounded.get("app") or {}
+    return AppFigures(grounded_answer_rate=mg.get("grounded_answer_rate"), citation_precision=mg.get("citation_precision"),
+                      refusal_rate=mg.get("refusal_rate"), ask_grounded_answer_rate=ag.get("grounded_answer_rate"),
+                      schema_valid_rate=m.analysis.get("schema_valid_rate"),
+                      hybrid_f1=(m.analysis.get("hybrid") or {}).get("f1"),
+                      review_accepted_rate=m.analysis.get("review_accepted_rate"),
+                      verdict_accuracy=m.analysis.get("verdict_accuracy"))
 
 
 def data_summary(run: RunDir) -> dict:

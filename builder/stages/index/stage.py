@@ -23,6 +23,7 @@ from app.atomic import write_text
 from app.errors import BastionError
 from builder.profiles import Profile, profile_config
 from builder.rundir import RunDir, StageResult
+from builder.stages.index.summary import IndexSummary
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ def run_index(
     from app.knowledge.registry import BUNDLE_COLLECTION
     from app.knowledge.store import KnowledgeBase
     from app.llm.embedder import Embedder
-    from builder.embed_stage import default_corpus
+    from builder.stages.embed.stage import default_corpus
 
     emb = run.require("embed", hint=f"run `builder embed --profile {profile.name} --run {run.root}` first")
     gguf = emb.path("embedder.gguf")
@@ -144,5 +145,5 @@ def run_index(
     write_text(st.dir / "index_report.json", json.dumps(report, indent=2))
     progress(f"index: {chunks} chunks from {report['files']} files in {rep.seconds:.1f}s "
              f"({rep.chunks_per_s:.1f} chunks/s; {100 * report['embedder_share']:.0f}% of the time in the embedder)")
-    summary = {k: report[k] for k in ("chunks", "files", "chunks_per_s", "embedder_share", "fingerprint")}
-    return st.finish(outputs=["index", "corpus", "index_report.json"], summary=summary)
+    summary = IndexSummary(**{k: report[k] for k in ("chunks", "files", "chunks_per_s", "embedder_share", "fingerprint")})
+    return st.finish(outputs=["index", "corpus", "index_report.json"], summary=summary.to_dict())
