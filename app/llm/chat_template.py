@@ -14,24 +14,14 @@ from dataclasses import dataclass, field
 
 from app.errors import BastionError
 from app.llm.gguf_check import GGUFInfo
+from app.llm.template_sandbox import SAMPLE, render_in_child
 
 log = logging.getLogger(__name__)
-
-RENDER_SECONDS = 5
-RENDER_MEMORY = 512 * 1024 * 1024
-MAX_RENDERED = 256 * 1024
 
 # End-of-turn markers of the common template families; one counts as a stop string
 # when the template writes it and the vocabulary has it as a token.
 TURN_MARKERS = ("<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "</s>", "<|end_of_text|>",
                 "<｜end▁of▁sentence｜>", "<|return|>")
-
-SAMPLE = [
-    {"role": "system", "content": "SYSTEM-7f3a"},
-    {"role": "user", "content": "USER-91c2"},
-    {"role": "assistant", "content": "ASSISTANT-4be0"},
-    {"role": "user", "content": "USER-d5e8"},
-]
 
 
 class TemplateError(BastionError):
@@ -80,46 +70,19 @@ def check_template(info: ChatInfo, *, source: str) -> ChatInfo:
         raise TemplateError(f"{source}: the GGUF carries no chat template (tokenizer.chat_template)",
                             hint="pass the model's template with --chat-template FILE (a Jinja file)")
     result = render_in_child(info.template, SAMPLE, bos=info.bos, eos=info.eos)
-    if not result["ok"] and result.get("kind") == "raised":
+    if not result.ok and result.kind == "raised":
         # Some templates (Mistral) refuse a system turn: fine, if they render without one.
         retry = render_in_child(info.template, SAMPLE[1:], bos=info.bos, eos=info.eos)
-        if retry["ok"]:
+        if retry.ok:
             info.system_role = False
             result = retry
-    if not result["ok"]:
-        raise TemplateError(f"{source}: chat template refused: {result['error']}",
+    if not result.ok:
+        raise TemplateError(f"{source}: chat template refused: {result.error}",
                             hint="use a GGUF with a sound template, or pass --chat-template FILE")
-    text = result["text"]
+    text = result.text
     wanted = [m["content"] for m in SAMPLE if info.system_role or m["role"] != "system"]
     missing = [w for w in wanted if w not in text]
     if missing:
         raise TemplateError(f"{source}: chat template refused: its output drops message text ({missing[0]!r} missing)",
                             hint="pass a template that renders every message with --chat-template FILE")
     return info
-
-
-def render_in_child(template: str, messages: list[dict], *, bos: str = "", eos: str = "") -> dict:
-    """Render with the runtime's guarded renderer (`app.bundle.chat_template.TemplateRenderer`: a child
-    process with a deadline, a memory limit and a size cap); {ok, text} or {ok: False, kind, error}."""
-    from app.bundle.chat_template import TemplateRenderer
-    from app.errors import EngineError
-
-    renderer = TemplateRenderer(template, eos=eos, bos=bos, seconds=RENDER_SECONDS, memory=RENDER_MEMORY,
-                                max_chars=MAX_RENDERED)
-    try:
-        return {"ok": True, "text": renderer.render(messages)}
-    except EngineError as exc:
-        line = str(exc).splitlines()[0]
-        detail = line.split("failed: ", 1)[-1]
-        if "SecurityError" in detail:
-            return {"ok": False, "kind": "escape", "error": f"it tries to reach Python internals ({detail})"}
-        if detail.startswith("TemplateError: "):
-            return {"ok": False, "kind": "raised", "error": f"the template raised an error: {detail[15:]}"}
-        if "did not render within" in line:
-            return {"ok": False, "kind": "limit",
-                    "error": f"rendering was stopped: no result within {RENDER_SECONDS}s or over the memory limit"}
-        if "over" in detail and "characters" in detail:
-            return {"ok": False, "kind": "limit", "error": f"a 4-message sample renders to {detail}"}
-        return {"ok": False, "kind": "error", "error": f"it fails to render ({detail})"}
-    finally:
-        renderer.close()

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import EngineError
+from app.llm.template_sandbox import SAMPLE, render_in_child
 
 log = logging.getLogger(__name__)
 
@@ -487,18 +488,16 @@ def embedded_templates(info: GGUFInfo) -> dict[str, str]:
 
 
 def check_embedded_templates(info: GGUFInfo) -> None:
-    """Compile and render each embedded template in the sandboxed child first (`app.llm.chat_template.
+    """Compile and render each embedded template in the sandboxed child first (`app.llm.template_sandbox.
     render_in_child`): one that does not compile would make llama-cpp-python's loader raise a Jinja error,
     and one that escapes the sandbox, loops or balloons is refused before it runs in-process. A template
     that only refuses the sample conversation (`raise_exception`) is not a hazard and passes."""
-    from app.llm.chat_template import SAMPLE, render_in_child
-
     for key, template in embedded_templates(info).items():
         result = render_in_child(template, SAMPLE)
-        if result["ok"] or result["kind"] == "raised":
+        if result.ok or result.kind == "raised":
             continue
-        detail = result["error"]
-        if result["kind"] in ("escape", "limit") or any(
+        detail = result.error
+        if result.kind in ("escape", "limit") or any(
                 w in detail for w in ("TemplateSyntaxError", "RecursionError", "MemoryError", "used more memory")):
             raise ModelFileError(f"{info.path}: metadata {key!r} (a chat template of {len(template)} characters) "
                                  f"refused: {detail}",
