@@ -27,9 +27,10 @@ The RAG prompt format (numbered <source> blocks, [n] citations) lives in
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+import tomllib
 
 from app.errors import BundleError
 
@@ -108,13 +109,12 @@ def sampling_for(prompts: Prompts, settings=None):
     es = settings.engine
     if "temperature" in es.model_fields_set:
         preset = preset.merged({"temperature": es.temperature})
-    override = getattr(es, "sampling", None)
-    return preset.merged(override.model_dump() if override is not None else None)
+    return preset.merged(es.sampling.model_dump())
 
 
 def context_tokens_for(prompts: Prompts, settings=None) -> int:
     """The source token budget: `retrieval.context_tokens` when set, else the bundle's."""
-    own = getattr(getattr(settings, "retrieval", None), "context_tokens", None)
+    own = settings.retrieval.context_tokens if settings is not None else None
     return prompts.context_tokens if own is None else own
 
 

@@ -203,7 +203,7 @@ class Settings(BaseSettings):
 
     def bundle_path(self) -> Path:
         """The bundle to open: the configured one (a name under bundles/ or a path), else the starter bundle."""
-        from app.bundle.catalog import bundle_dir
+        from app.bundle.names import bundle_dir
 
         return bundle_dir(self.bundle) if self.bundle else paths.starter_bundle_dir()
 

@@ -56,7 +56,7 @@ A.make_engine = make
 from app.settings import load_settings
 shown = []
 r = A.run_ask(sys.argv[1], settings=load_settings(), max_tokens=int(sys.argv[2]),
-              on_piece=lambda p: shown or shown.append(time.time()))
+              on_piece=lambda p: shown or shown.append(time.time())).as_json()
 t = r["timings"]
 print(json.dumps({"chat_wall": calls[0] if calls else None, "ttft_s": t["ttft_s"], "prompt_tokens": t["prompt_tokens"],
                   "first_shown_wall": shown[0] if shown else None, "extractive": r["extractive"],

@@ -95,19 +95,16 @@ CUT_OFF_NOTE = "the model's answer was cut off before the JSON closed; static fi
 
 def _ask(engine, messages: list[dict], schema: dict, max_tokens: int, cancel, run: ModelRun):
     t0 = time.perf_counter()
-    run.engine_name = getattr(engine, "name", "model")
+    run.engine_name = engine.name
     try:
-        if hasattr(engine, "chat"):
-            gen = engine.chat(messages, json_schema=schema, max_tokens=max_tokens, temperature=0.0, cancel=cancel)
-            text = gen.result()
-            run.completion_tokens += gen.stats.completion_tokens
-            run.tokens_per_s = gen.stats.tokens_per_s
-            if gen.stats.cancelled:
-                run.notes.append("model review cancelled; static findings shown as they are")
-                return None
-            answer = json.loads(text)
-        else:
-            answer = engine.chat_json(messages, schema, max_tokens=max_tokens, temperature=0.0)
+        gen = engine.chat(messages, json_schema=schema, max_tokens=max_tokens, temperature=0.0, cancel=cancel)
+        text = gen.result()
+        run.completion_tokens += gen.stats.completion_tokens
+        run.tokens_per_s = gen.stats.tokens_per_s
+        if gen.stats.cancelled:
+            run.notes.append("model review cancelled; static findings shown as they are")
+            return None
+        answer = json.loads(text)
     except json.JSONDecodeError:
         run.notes.append(CUT_OFF_NOTE)
         return None
@@ -123,7 +120,7 @@ def review(code: str, language: str, findings: list[Finding], engine, *, cancel:
     """Ask the model about the static findings (in place) and append its own extra findings."""
     run = ModelRun()
     reviewed = findings[:MAX_REVIEWED]
-    n_ctx = getattr(engine, "n_ctx", 4096)
+    n_ctx = engine.n_ctx
     max_tokens = min(1200, 140 + 190 * len(reviewed))
     block = _code_block(code, language, engine, reviewed, max(200, n_ctx - max_tokens - 450 - 60 * len(reviewed)))
     ev_lines = [
@@ -154,7 +151,7 @@ def review(code: str, language: str, findings: list[Finding], engine, *, cancel:
 def solo(code: str, language: str, engine, *, cancel: threading.Event | None = None) -> tuple[list[Finding], ModelRun]:
     """Model-only analysis (no static evidence), for comparison and for languages without rules."""
     run = ModelRun()
-    n_ctx = getattr(engine, "n_ctx", 4096)
+    n_ctx = engine.n_ctx
     block = _code_block(code, language, engine, [], max(200, n_ctx - 800 - 400))
     task = ("Is this code vulnerable? Answer verdict vulnerable or safe with a reason; if vulnerable list the "
             "weaknesses with line, CWE id, label, a one-sentence analysis and fixed_lines (replacement code).")

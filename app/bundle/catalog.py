@@ -13,6 +13,7 @@ from pathlib import Path
 
 from app import paths
 from app.bundle.manifest import MANIFEST_NAME, Manifest
+from app.bundle.names import bundle_dir  # noqa: F401  (the CLI resolves names here)
 from app.errors import BundleError
 
 log = logging.getLogger(__name__)
@@ -58,17 +59,6 @@ def _shape_from_gguf(path: Path):
         return ModelShape.from_gguf(check_gguf(path, check_arch=False))
     except (BastionError, OSError):
         return None
-
-
-def bundle_dir(ref: str | Path) -> Path:
-    """A bundle name (`qwen`) or a path -> its directory; a name is looked up under `bundles/` first."""
-    text = str(ref)
-    p = Path(text).expanduser()
-    if "/" not in text and "\\" not in text and not text.startswith((".", "~")):
-        named = paths.bundles_dir() / text
-        if named.is_dir() or not p.exists():
-            return named
-    return p
 
 
 def list_bundles() -> list[BundleEntry]:

@@ -28,11 +28,14 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import TYPE_CHECKING, Iterable, Literal
 
 from app import paths
 from app.bundle.manifest import MANIFEST_NAME
 from app.errors import BundleError
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -194,9 +197,8 @@ class TrustPolicy:
         return policy
 
     @classmethod
-    def from_settings(cls, settings) -> "TrustPolicy":
-        trust = getattr(settings, "trust", None)
-        return cls.build(getattr(trust, "keys", []) or [], allow_unsigned=bool(getattr(trust, "allow_unsigned", False)))
+    def from_settings(cls, settings: "Settings") -> "TrustPolicy":
+        return cls.build(list(settings.trust.keys), allow_unsigned=settings.trust.allow_unsigned)
 
     @classmethod
     def default(cls) -> "TrustPolicy":

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from typer.core import TyperCommand
 
 EXIT_FINDINGS = 3
 EXIT_INCOMPLETE = 4
@@ -39,8 +40,27 @@ class FailOn(str, Enum):
     critical = "critical"
 
 
+def lang_help() -> str:
+    """`--lang`'s help: the registered analysis languages, in registry order."""
+    from app.analysis import languages
+
+    return f"Language override: {', '.join(languages.names())}."
+
+
+class AnalyzeCommand(TyperCommand):
+    """Fills in `--lang`'s choices from the language registry when the parameters are read (to parse a run or
+    to print the help): the list cannot drift, and other commands start without importing the analysis package."""
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for p in params:
+            if p.name == "lang":
+                p.help = lang_help()
+        return params
+
+
 def register(cli: typer.Typer) -> None:
-    cli.command("analyze")(analyze)
+    cli.command("analyze", cls=AnalyzeCommand)(analyze)
 
 
 def analyze(
@@ -50,7 +70,7 @@ def analyze(
     model: Optional[bool] = typer.Option(None, "--model/--no-model",
                                          help="Force the model layer on or off (default: on only when the bundle's "
                                               "measured eval shows it improves analysis)."),
-    lang: Optional[str] = typer.Option(None, "--lang", help="Language override: python, javascript, typescript, php, java, c, cpp, bash, go."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="Language override (the registered languages)."),
     as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the output to this file instead of stdout."),
     bundle: Optional[Path] = typer.Option(None, "--bundle", help="Bundle directory for the model (default: settings)."),
@@ -77,10 +97,10 @@ def analyze(
     use_model = engine is not None
     quiet = as_json or fmt == Format.json  # machine-readable output: nothing else on any stream
     progress = _Progress(live=sys.stderr.isatty()) if (sys.stderr.isatty() or verbose) and not quiet else None
-    if progress and engine is not None and hasattr(engine, "load"):
-        progress.say(f"loading model {getattr(engine, 'name', '')} …")
+    if progress and engine is not None and not engine.loaded:  # a remote engine has nothing to load
+        progress.say(f"loading model {engine.name} …")
         engine.load()
-        progress.say(f"model loaded in {getattr(engine, 'load_seconds', 0) or 0:.1f}s\n")
+        progress.say(f"model loaded in {engine.load_seconds or 0:.1f}s\n")
     if target == "-":
         data = sys.stdin.buffer.read()
         from app.analysis.analyzer import check_input

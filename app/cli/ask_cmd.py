@@ -43,10 +43,10 @@ def ask(
     result = run_ask(question, settings=settings, max_tokens=max_tokens, use_knowledge=not no_rag,
                      on_piece=on_piece, kbs=list(kb) if kb else None, on_status=status)
     if as_json:
-        typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        typer.echo(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
     else:
         typer.echo("")
-        for line in result.get("source_lines", []):
+        for line in result.source_lines():
             typer.echo(printable(line))
 
 

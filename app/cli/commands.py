@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from app.cli import analyze_cmd, ask_cmd, bundle_cmd, doctor_cmd, engine_cmd, knowledge_cmd, serve_cmd, signing_cmd
-from app.cli.main import apply_root_options
+from app.cli.root_options import apply_root_options
 
 cli = typer.Typer(
     name="bastion",

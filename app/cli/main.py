@@ -28,26 +28,8 @@ def run() -> None:
     run_guarded(cli)
 
 
-def apply_root_options(*, verbose: bool = False, bundle: str | None = None) -> None:
-    """What `bastion [-v] [--bundle B]` sets up before any command: logging, the bundle, the network guard."""
-    import logging
-
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    if bundle:
-        import os
-
-        os.environ["BASTION_BUNDLE"] = bundle  # the strongest settings source every command reads
-    if not verbose:  # library chatter (pypdf's "ignoring wrong pointing object") is not for users
-        logging.getLogger("pypdf").setLevel(logging.ERROR)
-    from app.flags import env_flag
-
-    if env_flag("BASTION_OFFLINE"):  # true/1/yes/on arm it; a value that is none of those is an error
-        from app.netguard import block_network
-
-        block_network()
-
-
 def _open_ui() -> None:
+    from app.cli.root_options import apply_root_options
     from app.cli.tui_cmd import start_ui
 
     apply_root_options()

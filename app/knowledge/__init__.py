@@ -18,6 +18,10 @@ Retriever(kbs, *, embedder, min_score=None, reranker=None)
     `.search(query, *, k=5, mode="hybrid"|"dense"|"lexical") -> list[Hit]`; a Hit has
     text, source, heading, start_line, end_line, lines, score (fused, 0..1), dense (cosine),
     lexical (BM25), found_by ("dense", "lexical"), kb, flags, label(), as_dict().
+GroundedChat.open(settings, bundle, *, engine, embedder=None, kbs=None, use_knowledge=True)
+    The one answering service the front ends use: `.reply(question, history, max_tokens=, temperature=,
+    cancel=) -> Answer` (plain when there is no index), or `.retrieve()` then `.start()` on two threads;
+    `Answer.source_list()` gives typed `app.source.Source`s.
 answer(question, *, engine, retriever, system, history=None, max_tokens=None, cancel=None, k=5) -> Answer
     Iterate the Answer for streamed text pieces; afterwards `.text`, `.sources` (only the
     hits cited as [n]), `.hits` (all numbered sources given to the model), `.stats`
@@ -33,9 +37,10 @@ chunk_document(doc, *, count_tokens, options) / load_file(path) / ChunkOptions
 make_client(path, *, url=None)   (app.knowledge.client) the one place a chroma client is made.
 """
 
-from app.knowledge.answer import NO_SOURCES, Answer, answer
+from app.knowledge.answer import NO_SOURCES, Answer
 from app.knowledge.chunking import Chunk, ChunkOptions, chunk_document
 from app.knowledge.ingest import IngestProgress, IngestReport, ingest
+from app.knowledge.grounded_chat import GroundedChat, answer, open_retriever
 from app.knowledge.loaders import Document, Skip, load_file
 from app.knowledge.registry import (
     KnowledgeBaseInfo,
@@ -53,6 +58,7 @@ __all__ = [
     "Chunk",
     "ChunkOptions",
     "Document",
+    "GroundedChat",
     "Hit",
     "IngestProgress",
     "IngestReport",
@@ -67,5 +73,6 @@ __all__ = [
     "load_file",
     "open_bundle_index",
     "open_knowledge",
+    "open_retriever",
     "remove_knowledge_base",
 ]

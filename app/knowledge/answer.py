@@ -1,9 +1,9 @@
 """Answers with numbered citations, every one checked against its source.
 
-`answer()` retrieves (with the conversation folded into the query for
-follow-ups), puts the sources in front of the model as numbered, quoted,
-sanitised blocks (`app.knowledge.prompt_format`), and streams the answer a
-sentence at a time through the `Grounder`: a citation no source supports is
+`GroundedChat` (`app.knowledge.grounded_chat`) retrieves, puts the sources in front
+of the model as numbered, quoted, sanitised blocks (`app.knowledge.prompt_format`),
+and hands the generation to an `Answer`, which streams it a sentence at a time
+through the `Grounder`: a citation no source supports is
 removed, a supported sentence without one gets it, and text is released only
 once a supported claim appears. When no sentence is supported the answer becomes
 an extractive one (the best passages, quoted and numbered) and says so. When
@@ -12,18 +12,16 @@ nothing passes the relevance floor the model is not asked at all.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from app.knowledge.followup import retrieval_query
 from app.knowledge.entailment import Entailment
 from app.knowledge.extracts import extract
 from app.knowledge.grounding import CheckedSentence, Grounder, Support, claim_text, split_sentences
 from app.knowledge.prompt_format import CITE_RULES, build_rag_messages, cited_numbers, format_sources  # noqa: F401
-from app.knowledge.retrieval import Hit, Retriever
-from app.knowledge.scope import in_scope
+from app.knowledge.retrieval import Hit
 from app.llm.engine import LOOP_STOPPED, TRUNCATED, GenStats
+from app.source import Source, SourceList
 
 NO_SOURCES = (
     "I found nothing relevant to this question in the knowledge bases, so I won't guess. "
@@ -105,6 +103,11 @@ class Answer:
         self.replaced = False
         """The model's text was shown in part (its supported sentences), then replaced by quotes."""
         self._done = False
+
+    @classmethod
+    def plain(cls, generation, question: str = "") -> "Answer":
+        """The model's text as it is, with no sources (plain chat, JSON output): the same `Reply` shape."""
+        return cls(hits=[], query=question, generation=generation, question=question, ground=False)
 
     # -- streaming ------------------------------------------------------------------
     def __iter__(self) -> Iterator[str]:
@@ -232,6 +235,12 @@ class Answer:
                 c.sentences.append(cs.text.strip())
         return list(out.values())
 
+    def source_list(self) -> SourceList:
+        """The typed sources of this answer: every one given to the model, and the checked citations."""
+        given = [Source.from_hit(n, h) for n, h in enumerate(self.hits, 1)]
+        cited = [given[c.n - 1].citing(c.sentences, c.spans) for c in self.citations]
+        return SourceList(given=given, cited=cited)
+
     @property
     def sources(self) -> list[Hit]:
         """The hits the final text cites (every one supported), in order of first citation."""
@@ -295,64 +304,3 @@ class Answer:
 
     def warning_lines(self) -> list[str]:
         return [f"{code}: {msg}" for code, msg in self.warnings]
-
-
-def answer(
-    question: str,
-    *,
-    engine,
-    retriever: Retriever,
-    system: str,
-    history: list[dict] | None = None,
-    max_tokens: int | None = None,
-    cancel: threading.Event | None = None,
-    k: int = 5,
-    ground: bool = True,
-    context_tokens: int = 0,
-    entail: bool = True,
-    contrast: bool | None = None,
-) -> Answer:
-    """Retrieve, prompt with numbered sources, and start streaming the answer.
-
-    `history` holds the earlier plain turns ({"role", "content"}), oldest first.
-    `ground=False` streams the model's text unchecked (for measuring the raw model).
-    `entail=False` skips the entailment check (then a paraphrase needs the lexical evidence alone).
-    `context_tokens` > 0 cuts the sources to that many tokens around what matches the question (`app.knowledge.lean`).
-    """
-    query = retrieval_query(question, history)
-    hits = retriever.search(query, k=k)
-    if hits and not in_scope(question, hits):
-        hits = []
-    if not hits:
-        return Answer(hits=[], query=query, fixed_text=NO_SOURCES, question=question)
-    hits = lean_sources(question, hits, engine=engine, context_tokens=context_tokens)
-    hits = _fit_sources(question, hits, engine=engine, system=system, history=history, max_tokens=max_tokens)
-    messages = build_rag_messages(question, hits, system=system, history=history)
-    gen = engine.chat(messages, max_tokens=max_tokens, cancel=cancel)
-    return Answer(hits=hits, query=query, generation=gen, question=question,
-                  embedder=getattr(retriever, "embedder", None), ground=ground,
-                  judge=engine if entail and hasattr(engine, "chat_json") else None,
-                  contrast=ENTAIL_CONTRAST if contrast is None else contrast)
-
-
-def lean_sources(question: str, hits: list[Hit], *, engine, context_tokens: int) -> list[Hit]:
-    """The sources cut to the bundle's context budget (unchanged when it is 0)."""
-    if context_tokens <= 0:
-        return hits
-    from app.knowledge.lean import lean_hits
-
-    return lean_hits(question, hits, budget_tokens=context_tokens, count_tokens=engine.count_tokens)
-
-
-def _fit_sources(question: str, hits: list[Hit], *, engine, system: str, history, max_tokens: int | None) -> list[Hit]:
-    """Drop the lowest-ranked sources until the prompt leaves room for the answer."""
-    n_ctx = getattr(engine, "n_ctx", 4096)
-    reserve = (max_tokens or getattr(getattr(engine, "config", None), "max_tokens", 512)) + ANSWER_RESERVE
-    kept = list(hits)
-    while kept:
-        msgs = build_rag_messages(question, kept, system=system)
-        used = sum(engine.count_tokens(m["content"]) + 8 for m in msgs)
-        if used + reserve <= n_ctx:
-            return kept
-        kept.pop()
-    return hits[:1]  # the budget check in the engine will explain what does not fit

@@ -12,9 +12,12 @@ from __future__ import annotations
 import math
 import threading
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from app.errors import BastionError
+
+if TYPE_CHECKING:
+    from app.bundle.loader import Bundle
 
 MAX_TOKENS = 512
 
@@ -81,12 +84,12 @@ _LOADED: dict[str, GGUFReranker] = {}
 _LOADED_LOCK = threading.Lock()
 
 
-def bundle_reranker(bundle) -> GGUFReranker | None:
+def bundle_reranker(bundle: "Bundle | None") -> GGUFReranker | None:
     """The bundle's reranker (manifest `reranker`), loaded once per process; None when it ships none.
 
     The builder ships one only when it beat dense+BM25 on held-out queries (builder/rerank.py gate).
     """
-    rel = getattr(getattr(bundle, "manifest", None), "reranker", None)
+    rel = bundle.manifest.reranker if bundle is not None else None
     if not rel:
         return None
     path = bundle.file(rel)

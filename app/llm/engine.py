@@ -19,7 +19,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Protocol
+from types import GeneratorType
+from typing import Any, Generator, Iterable, Iterator, Protocol
 
 from app.errors import EngineError
 from app.llm.budget import Budget, fit_messages
@@ -46,6 +47,35 @@ class GenStats:
     warnings: list[str] = field(default_factory=list)
     """"code: message" lines about the answer (truncated, loop-stopped; the knowledge layer adds
     extractive, uncited, citations-removed). Shown by the CLI, the TUI, `serve`; kept in history."""
+
+
+class StreamMeter:
+    """Times one stream: first-token time, pieces, total time and decode speed, written into its `GenStats`.
+
+    The in-process engine and the remote one both meter with it, so TTFT and tokens per second mean the
+    same thing in the status line, `--json` and the benches. Start it when the request goes out, call
+    `piece()` per text piece and `finish()` once, in a `finally`.
+    """
+
+    def __init__(self, stats: GenStats) -> None:
+        self.stats = stats
+        self.t0 = time.perf_counter()
+        self.t_first: float | None = None
+        self.pieces = 0
+
+    def piece(self) -> None:
+        self.pieces += 1
+        if self.t_first is None:
+            self.t_first = time.perf_counter()
+            self.stats.ttft_s = self.t_first - self.t0
+
+    def finish(self) -> None:
+        end = time.perf_counter()
+        s = self.stats
+        s.total_s = end - self.t0
+        s.completion_tokens = self.pieces
+        if self.t_first is not None and self.pieces > 1 and end > self.t_first:
+            s.tokens_per_s = (self.pieces - 1) / (end - self.t_first)
 
 
 TRUNCATED = "the answer hit the token limit and may be cut off"
@@ -236,8 +266,9 @@ class Generation:
     JSON output): a repeating generation is stopped and `stats.finish_reason` is "loop".
     """
 
-    def __init__(self, pieces: Iterator[str], stats: GenStats, cancel: threading.Event, *, loop_guard: bool = True) -> None:
-        self._pieces = pieces
+    def __init__(self, pieces: Iterable[str], stats: GenStats, cancel: threading.Event, *, loop_guard: bool = True) -> None:
+        # a generator, so that stopping early (a loop) can close it and stop decoding at once
+        self._pieces: Generator[str, None, None] = pieces if isinstance(pieces, GeneratorType) else (p for p in pieces)
         self.stats = stats
         self._cancel = cancel
         self.text = ""
@@ -261,9 +292,7 @@ class Generation:
                 break
         if guard is not None:
             if guard.looped:
-                close = getattr(self._pieces, "close", None)
-                if close:
-                    close()  # stops decoding now
+                self._pieces.close()  # stops decoding now
             tail = "" if self._cancel.is_set() else guard.flush()  # a cancelled answer ends where it was
             if tail:
                 self.text += tail
@@ -295,13 +324,47 @@ class Generation:
                               hint=hint) from None
 
 
+class Reply(Protocol):
+    """A streamed reply, whoever wrote it: iterate for text pieces; `.text` and `.stats` after.
+
+    `Generation` (the model's raw text) and `app.knowledge.Answer` (checked, with citations) both are one.
+    """
+
+    text: str
+    stats: GenStats
+
+    def __iter__(self) -> Iterator[str]: ...
+
+    def cancel(self) -> None: ...
+
+    def result(self) -> str: ...
+
+
 class ChatEngine(Protocol):
-    """What the app needs from a chat model (local llama.cpp or a remote server)."""
+    """What the app needs from a chat model: in-process llama.cpp, the resident engine or a remote server.
+
+    Every engine has all of it (a remote one loads nothing: `loaded` is True, `load()` returns at once),
+    so callers never probe for a method.
+    """
 
     name: str
     n_ctx: int
+    load_seconds: float | None
+
+    @property
+    def max_tokens(self) -> int:
+        """The answer length when a call does not say."""
+
+    @property
+    def loaded(self) -> bool: ...
+
+    def load(self) -> object: ...
+
+    def close(self) -> None: ...
 
     def count_tokens(self, text: str) -> int: ...
+
+    def fit(self, messages: list[dict], max_tokens: int) -> Budget: ...
 
     def chat(
         self,
@@ -366,6 +429,10 @@ class LlamaEngine:
     def loaded(self) -> bool:
         return self._llm is not None
 
+    @property
+    def max_tokens(self) -> int:
+        return self.config.max_tokens
+
     def load(self):
         """Load the model once (thread-safe); later calls return it."""
         if self._llm is not None:
@@ -384,7 +451,6 @@ class LlamaEngine:
         ensure_checked(self.model_path)  # header and tensor table, before llama.cpp trusts them
 
         silence_native_logs()
-        import llama_cpp
 
         kwargs: dict[str, Any] = dict(
             model_path=str(self.model_path),
@@ -395,8 +461,7 @@ class LlamaEngine:
         )
         if self.config.n_threads:
             kwargs["n_threads"] = self.config.n_threads
-        from app.llm.lookup import (LookupStatus, exact_llama_class, flash_attention_for, source_lookup_class,
-                                    weights_block_lookup)
+        from app.llm.lookup import LookupStatus, exact_llama_class, flash_attention_for, source_lookup_class, weights_block_lookup
 
         blocked = weights_block_lookup(self.model_path)  # from the header: None when batch-exact types only
         exact = flash_attention_for(self.model_path, self.config.exact_batches)
@@ -501,10 +566,8 @@ class LlamaEngine:
     def _stream(self, params: dict, stats: GenStats, cancel: threading.Event) -> Iterator[str]:
         llm = self.load()
         with self._gen_lock:
-            t0 = time.perf_counter()
-            t_first = None
-            n = 0
-            it = llm.create_chat_completion(**params)
+            meter = StreamMeter(stats)
+            it = llm.create_chat_completion(**params)  # stream=True: a generator
             try:
                 for chunk in it:
                     if cancel.is_set():
@@ -516,20 +579,11 @@ class LlamaEngine:
                     if choice.get("finish_reason"):
                         stats.finish_reason = choice["finish_reason"]
                     if piece:
-                        n += 1
-                        if t_first is None:
-                            t_first = time.perf_counter()
-                            stats.ttft_s = t_first - t0
+                        meter.piece()
                         yield piece
             finally:
-                close = getattr(it, "close", None)
-                if close:
-                    close()  # stops llama.cpp decoding at once on cancel
-                end = time.perf_counter()
-                stats.total_s = end - t0
-                stats.completion_tokens = n
-                if t_first is not None and n > 1 and end > t_first:
-                    stats.tokens_per_s = (n - 1) / (end - t_first)
+                it.close()  # stops llama.cpp decoding at once on cancel
+                meter.finish()
 
     def chat_json(self, messages: list[dict], schema: dict, **kw: Any) -> Any:
         """A completion constrained by a JSON schema, parsed."""

@@ -14,13 +14,12 @@ import json
 import logging
 import math
 import threading
-import time
 from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 from app.errors import EngineError
 from app.llm.budget import Budget, fit_messages
-from app.llm.engine import GenStats, Generation
+from app.llm.engine import Generation, GenStats, StreamMeter
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +55,16 @@ class RemoteEngine:
         self.max_tokens = max_tokens
         self.timeout = timeout
         self.name = f"{model} @ {parts.netloc}"
+        self.load_seconds: float | None = None
+        """Nothing is loaded here: the server holds the model."""
+
+    @property
+    def loaded(self) -> bool:
+        return True
+
+    def load(self) -> "RemoteEngine":
+        """Nothing to load (the server holds the model); here so every engine has the same interface."""
+        return self
 
     # -- tokens (approximate) ----------------------------------------------------
     def count_tokens(self, text: str) -> int:
@@ -148,9 +157,7 @@ class RemoteEngine:
     def _stream(self, body: dict, stats: GenStats, cancel: threading.Event, extras: dict) -> Iterator[str]:
         import httpx
 
-        t0 = time.perf_counter()
-        t_first = None
-        n = 0
+        meter = StreamMeter(stats)
         try:
             with httpx.stream("POST", f"{self.base_url}/chat/completions", json=body, headers=self._headers(),
                               timeout=httpx.Timeout(self.timeout, connect=10.0)) as r:
@@ -175,19 +182,12 @@ class RemoteEngine:
                         stats.finish_reason = choice["finish_reason"]
                     piece = (choice.get("delta") or {}).get("content") or ""
                     if piece:
-                        n += 1
-                        if t_first is None:
-                            t_first = time.perf_counter()
-                            stats.ttft_s = t_first - t0
+                        meter.piece()
                         yield piece
         except httpx.HTTPError as exc:
             raise self._unreachable(exc) from None
         finally:
-            end = time.perf_counter()
-            stats.total_s = end - t0
-            stats.completion_tokens = n
-            if t_first is not None and n > 1 and end > t_first:
-                stats.tokens_per_s = (n - 1) / (end - t_first)
+            meter.finish()
 
     def chat_json(self, messages: list[dict], schema: dict, **kw: Any) -> Any:
         """A completion constrained by a JSON schema on the server, parsed."""

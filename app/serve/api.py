@@ -15,60 +15,15 @@ import struct
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
-from typing import Any
 
 from app.errors import BastionError
 from app.serve.guard import FrontDoor, ServeLimits
-from app.serve.rag import NoRag, Rag
 from app.serve.schemas import ChatRequest, EmbeddingRequest
+from app.serve.state import ServeState, citations, finish_reason, open_reply, sources, usage, uses_rag  # noqa: F401
 from app.serve.stream import ChatStream
-from app.serve.worker import Busy, EngineWorker
+from app.serve.worker import Busy
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class ServeState:
-    """Everything the routes need; built by `app.serve.server.build_state`."""
-
-    engine: Any
-    """A ChatEngine (LlamaEngine or RemoteEngine)."""
-    model_id: str
-    embedder: Any = None
-    embedder_id: str | None = None
-    rag: Rag = field(default_factory=NoRag)
-    api_key: str | None = None
-    max_pending: int = 16
-    limits: ServeLimits = field(default_factory=ServeLimits)
-    created: int = field(default_factory=lambda: int(time.time()))
-    chat_worker: EngineWorker = field(init=False)
-    embed_worker: EngineWorker = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.chat_worker = EngineWorker("chat", max_pending=self.max_pending)
-        self.embed_worker = EngineWorker("embed", max_pending=self.max_pending)
-
-    others: dict = field(default_factory=dict)
-    """Other bundles served by name: name -> a function that opens its ServeState (on first request)."""
-    _opened: dict = field(default_factory=dict, init=False, repr=False)
-    _open_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
-
-    def route(self, model: str | None) -> "ServeState":
-        """The state serving `model`: this bundle's, or another bundle's (opened once, then kept)."""
-        if model in (None, "", "default", self.model_id) or model not in self.others:
-            return self
-        with self._open_lock:
-            if model not in self._opened:
-                self._opened[model] = self.others[model]()
-            return self._opened[model]
-
-    def close(self) -> None:
-        self.chat_worker.close()
-        self.embed_worker.close()
-        getattr(self.rag, "close", lambda: None)()
-        for other in self._opened.values():
-            other.close()
 
 
 RAG_HEADER = "x-bastion-rag"
@@ -85,11 +40,9 @@ class ApiError(Exception):
 
 def make_api(state: ServeState):
     """The FastAPI application for `state` (tests and `bastion serve` both call this)."""
-    from fastapi import Depends, FastAPI, Request
+    from fastapi import Depends, FastAPI, HTTPException, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse, StreamingResponse
-
-    from fastapi import HTTPException
 
     api = FastAPI(title="Bastion", version="1", docs_url=None, redoc_url=None, openapi_url=None)
     api.state.bastion = state
@@ -206,30 +159,6 @@ def _check_model(asked: str | None, served: str, *, also: str | None = None) -> 
     raise ApiError(404, f"model {asked!r} is not served here (this server has {served!r})", code="model_not_found")
 
 
-def uses_rag(state: ServeState, req: ChatRequest) -> bool:
-    """RAG unless the client turned it off (`"rag": false`) or asked for JSON output."""
-    return req.rag and req.schema() is None and state.rag.enabled
-
-
-def open_generation(state: ServeState, req: ChatRequest, messages: list[dict], hits: list, cancel: threading.Event):
-    """Start the answer (on the chat thread): grounded in `hits` with RAG, else plain or JSON-constrained."""
-    if uses_rag(state, req):
-        return state.rag.start(state.engine, messages, hits, max_tokens=req.limit(), temperature=req.temperature,
-                               cancel=cancel)
-    return state.engine.chat(messages, max_tokens=req.limit(), temperature=req.temperature, json_schema=req.schema(),
-                             cancel=cancel)
-
-
-def citations(state: ServeState, gen: Any, text: str) -> list[dict]:
-    """The sources the answer cites (numbered as they were given to the model)."""
-    return state.rag.citations(text, getattr(gen, "hits", None) or [])
-
-
-def sources(state: ServeState, gen: Any) -> list[dict]:
-    """Every numbered source the model was given (`citations` is the cited subset)."""
-    return state.rag.sources(getattr(gen, "hits", None) or [])
-
-
 def check_text(text: str, where: str) -> None:
     """Text that cannot be UTF-8 (a lone surrogate from a `\\ud800` escape) is a client error, not a crash."""
     try:
@@ -265,7 +194,7 @@ def check_embedding_limits(limits: ServeLimits, texts: list[str]) -> None:
 
 
 def _complete(state: ServeState, req: ChatRequest, messages: list[dict], hits: list, cancel: threading.Event):
-    gen = open_generation(state, req, messages, hits, cancel)
+    gen = open_reply(state, req, messages, hits, cancel)
     text = gen.result()
     return text, gen.stats, citations(state, gen, text), sources(state, gen)
 
@@ -279,12 +208,3 @@ def _encode(vector: list[float], fmt: str):
     if fmt == "base64":
         return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
     return vector
-
-
-def finish_reason(reason: str | None) -> str:
-    return reason if reason in ("stop", "length") else "stop"
-
-
-def usage(stats) -> dict:
-    return {"prompt_tokens": stats.prompt_tokens, "completion_tokens": stats.completion_tokens,
-            "total_tokens": stats.prompt_tokens + stats.completion_tokens}

@@ -1,11 +1,13 @@
-"""Retrieval for the API: the knowledge layer's sources in front of the model, citations back.
+"""Retrieval for the API: the grounded-chat service behind the OpenAI-compatible routes.
 
 Two steps, on two engine threads: `retrieve` runs on the embedder's worker (the
 query is embedded and the index searched), `start` on the chat worker (sources
-fitted to the context, prompt built, generation started). `make_rag` wires
-`app.knowledge` (the same retrieval, prompt and citation code `bastion ask`
-uses) when the bundle or the user has an index; otherwise `NoRag` answers
-plainly and `citations` is an empty list.
+fitted to the context, prompt built, generation started). Both are
+`app.knowledge.GroundedChat`'s, the service `bastion ask` and the TUI use, so the
+API answers, refuses and cites exactly as they do. `make_rag` wires it when the
+bundle or the user has an index; otherwise `NoRag` (plain answers, no citations).
+What the API shows of a source is `app.source.Source.as_json`, with a path
+relative to its knowledge base (`public_path`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,16 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from app.errors import EngineError
+from app.source import Source
+
+if TYPE_CHECKING:
+    from app.knowledge.answer import Answer
+    from app.knowledge.grounded_chat import GroundedChat
+    from app.knowledge.retrieval import Hit
+    from app.llm.engine import ChatEngine
 
 log = logging.getLogger(__name__)
 
@@ -21,30 +32,32 @@ log = logging.getLogger(__name__)
 class Rag(Protocol):
     enabled: bool
 
-    def retrieve(self, messages: list[dict]) -> list:
+    def retrieve(self, messages: list[dict]) -> "list[Hit]":
         """Sources for the conversation's last user turn (embedder thread)."""
 
-    def start(self, engine: Any, messages: list[dict], hits: list, *, max_tokens: int | None,
-              temperature: float | None, cancel: threading.Event) -> Any:
-        """Start the answer (chat thread): a Generation-like object with `.stats`."""
+    def start(self, messages: list[dict], hits: "list[Hit]", *, max_tokens: int | None,
+              temperature: float | None, cancel: threading.Event) -> "Answer":
+        """Start the checked answer (chat thread)."""
 
-    def citations(self, text: str, hits: list) -> list[dict]:
+    def citations(self, text: str, hits: "list[Hit]") -> list[dict]:
         """The sources the answer cites as [n], as JSON-ready dicts."""
 
-    def sources(self, hits: list) -> list[dict]:
+    def sources(self, hits: "list[Hit]") -> list[dict]:
         """Every numbered source put in front of the model, as JSON-ready dicts."""
+
+    def close(self) -> None: ...
 
 
 class NoRag:
-    """No knowledge index: plain chat, no citations."""
+    """No knowledge index: plain chat, no citations (the routes never ask it for an answer)."""
 
     enabled = False
 
     def retrieve(self, messages: list[dict]) -> list:
         return []
 
-    def start(self, engine, messages, hits, *, max_tokens, temperature, cancel):
-        return engine.chat(messages, max_tokens=max_tokens, temperature=temperature, cancel=cancel)
+    def start(self, messages, hits, *, max_tokens, temperature, cancel):
+        raise EngineError("retrieval is off for this bundle", hint="send the request without RAG")
 
     def citations(self, text: str, hits: list) -> list[dict]:
         return []
@@ -92,7 +105,7 @@ def kb_roots(kbs: list) -> dict[str, str]:
         try:
             sources = [s for s in kb.file_states() if os.path.isabs(s)]
         except Exception as exc:  # a KB that cannot list its files only loses the short paths
-            log.warning("knowledge base %s: cannot list sources (%s)", getattr(kb, "name", "?"), exc)
+            log.warning("knowledge base %s: cannot list sources (%s)", kb.name, exc)
             continue
         if sources:
             common = os.path.commonpath(sources)
@@ -100,81 +113,57 @@ def kb_roots(kbs: list) -> dict[str, str]:
     return roots
 
 
-def source_dict(n: int, hit: Any, roots: dict[str, str] | None = None) -> dict:
-    """A knowledge hit as the API returns it (the same fields `bastion ask --json` prints), with a relative path."""
-    return {"n": n, "path": public_path(hit.source, (roots or {}).get(hit.kb)), "heading": hit.heading, "lines": hit.lines, "start_line": hit.start_line,
-            "end_line": hit.end_line, "score": round(hit.score, 4), "kb": hit.kb}
+def source_json(n: int, hit: "Hit", roots: dict[str, str] | None = None) -> dict:
+    """A knowledge hit as the API returns it (the fields `bastion ask --json` prints), with a relative path."""
+    src = Source.from_hit(n, hit)
+    return src.as_json(path=public_path(src.path, (roots or {}).get(src.kb)), score_digits=4)
 
 
 class KnowledgeRag:
-    """Retrieval over the bundle index and the user's knowledge bases (`app.knowledge`)."""
+    """The grounded-chat service over the bundle index and the user's knowledge bases."""
 
     enabled = True
 
-    def __init__(self, retriever: Any, *, system: str, k: int, roots: dict[str, str] | None = None,
-                 context_tokens: int = 0) -> None:
-        self.retriever = retriever
-        self.system = system
-        self.k = k
+    def __init__(self, chat: "GroundedChat", *, roots: dict[str, str] | None = None) -> None:
+        self.chat = chat
         self.roots = roots or {}
-        self.context_tokens = context_tokens
 
     @classmethod
-    def open(cls, settings: Any, bundle: Any, embedder: Any) -> "KnowledgeRag | None":
-        from app.knowledge import Retriever, open_knowledge
-        from app.prompts import context_tokens_for, load_prompts
+    def open(cls, settings: Any, bundle: Any, embedder: Any, *, engine: "ChatEngine") -> "KnowledgeRag | None":
+        from app.knowledge.grounded_chat import GroundedChat
 
-        kbs, warnings = open_knowledge(settings, bundle, embedder)
-        for w in warnings:
+        chat = GroundedChat.open(settings, bundle, engine=engine, embedder=embedder)
+        for w in chat.warnings:
             log.warning("%s", w)
-        if not kbs:
+        if chat.retriever is None:
             log.warning("no knowledge index (bundle or `bastion ingest`): serving without retrieval")
             return None
-        from app.knowledge.cross_encoder import bundle_reranker
+        return cls(chat, roots=kb_roots(chat.retriever.kbs))
 
-        retriever = Retriever(kbs, embedder=embedder, min_score=settings.retrieval.min_score or None,
-                              reranker=bundle_reranker(bundle))
-        prompts = load_prompts(bundle.prompts_path)
-        return cls(retriever, system=prompts.chat_system, k=settings.retrieval.k, roots=kb_roots(kbs),
-                   context_tokens=context_tokens_for(prompts, settings))
+    def retrieve(self, messages: list[dict]) -> "list[Hit]":
+        _, history, question = split_turns(messages, self.chat.system)
+        return self.chat.retrieve(question, history)
 
-    def retrieve(self, messages: list[dict]) -> list:
-        from app.knowledge.followup import retrieval_query
+    def start(self, messages, hits, *, max_tokens, temperature, cancel) -> "Answer":
+        system, history, question = split_turns(messages, self.chat.system)
+        return self.chat.start(question, history, hits, system=system, max_tokens=max_tokens,
+                               temperature=temperature, cancel=cancel)  # citations checked as in `bastion ask`
 
-        _, history, question = split_turns(messages, self.system)
-        if not question.strip():
-            return []
-        return self.retriever.search(retrieval_query(question, history), k=self.k)
+    def citations(self, text: str, hits: "list[Hit]") -> list[dict]:
+        from app.knowledge.prompt_format import cited_numbers
 
-    def start(self, engine, messages, hits, *, max_tokens, temperature, cancel):
-        from app.knowledge import NO_SOURCES, Answer
-        from app.knowledge.answer import _fit_sources, build_rag_messages, lean_sources
+        return [source_json(n, hits[n - 1], self.roots) for n in cited_numbers(text) if 1 <= n <= len(hits)]
 
-        system, history, question = split_turns(messages, self.system)
-        if not hits:  # say so rather than let the model invent (as `bastion ask` does)
-            return Answer(hits=[], query=question, fixed_text=NO_SOURCES)
-        hits = lean_sources(question, hits, engine=engine, context_tokens=self.context_tokens)
-        hits = _fit_sources(question, hits, engine=engine, system=system, history=history, max_tokens=max_tokens)
-        rag_messages = build_rag_messages(question, hits, system=system, history=history)
-        gen = engine.chat(rag_messages, max_tokens=max_tokens, temperature=temperature, cancel=cancel)
-        return Answer(hits=hits, query=question, generation=gen, question=question,
-                      embedder=getattr(self.retriever, "embedder", None))  # citations checked as in `bastion ask`
-
-    def citations(self, text: str, hits: list) -> list[dict]:
-        from app.knowledge.answer import cited_numbers
-
-        return [source_dict(n, hits[n - 1], self.roots) for n in cited_numbers(text) if 1 <= n <= len(hits)]
-
-    def sources(self, hits: list) -> list[dict]:
-        return [source_dict(n, h, self.roots) for n, h in enumerate(hits, 1)]
+    def sources(self, hits: "list[Hit]") -> list[dict]:
+        return [source_json(n, h, self.roots) for n, h in enumerate(hits, 1)]
 
     def close(self) -> None:
-        self.retriever.close()
+        self.chat.close()
 
 
-def make_rag(settings: Any, bundle: Any, embedder: Any) -> Rag:
-    """Knowledge-backed retrieval when an index is there, else `NoRag`."""
+def make_rag(settings: Any, bundle: Any, embedder: Any, *, engine: "ChatEngine") -> Rag:
+    """Knowledge-backed answers when an index is there, else `NoRag`."""
     if embedder is None or bundle is None:
         return NoRag()
-    rag = KnowledgeRag.open(settings, bundle, embedder)
+    rag = KnowledgeRag.open(settings, bundle, embedder, engine=engine)
     return rag if rag is not None else NoRag()

@@ -85,7 +85,7 @@ def build_state(settings: Any, *, api_key: str | None = None, max_pending: int =
     engine = make_engine(settings, bundle)
     embedder = make_embedder(settings, bundle)
     if load:
-        getattr(engine, "load", lambda: None)()
+        engine.load()
         if embedder is not None:
             embedder.load()
     name = bundle.manifest.name
@@ -94,7 +94,7 @@ def build_state(settings: Any, *, api_key: str | None = None, max_pending: int =
         model_id=name,
         embedder=embedder,
         embedder_id=f"{name}-embedder" if embedder is not None else None,
-        rag=make_rag(settings, bundle, embedder),
+        rag=make_rag(settings, bundle, embedder, engine=engine),
         api_key=api_key,
         max_pending=max_pending,
         limits=limits or ServeLimits(),

@@ -10,6 +10,7 @@ import uuid
 from typing import Any, AsyncIterator
 
 from app.errors import BastionError
+from app.serve.state import ServeState, citations, finish_reason, open_reply, sources, usage
 
 
 class _End:
@@ -23,7 +24,7 @@ class ChatStream:
     `citations`, a usage chunk when asked, then `[DONE]`. A client that goes away
     cancels decoding at the next token."""
 
-    def __init__(self, state, req, messages: list[dict], hits: list, *, include_usage: bool) -> None:
+    def __init__(self, state: ServeState, req, messages: list[dict], hits: list, *, include_usage: bool) -> None:
         self.state, self.req, self.messages, self.hits = state, req, messages, hits
         self.include_usage = include_usage
         self.loop = asyncio.get_running_loop()
@@ -44,9 +45,7 @@ class ChatStream:
             self._put(_End())
             return
         try:
-            from app.serve.api import open_generation
-
-            gen = open_generation(self.state, self.req, self.messages, self.hits, self.cancel)
+            gen = open_reply(self.state, self.req, self.messages, self.hits, self.cancel)
             for piece in gen:
                 self._put(piece)
             self._put(_End(gen))
@@ -62,8 +61,6 @@ class ChatStream:
         return self._event([{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}], **extra)
 
     async def events(self) -> AsyncIterator[str]:
-        from app.serve.api import citations, finish_reason, sources, usage
-
         try:
             yield self._delta({"role": "assistant", "content": ""})
             text = ""

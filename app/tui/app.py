@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App
@@ -16,6 +16,12 @@ from app.settings import Settings
 from app.tui.bundle_commands import BundleCommands
 from app.tui.commands import BastionCommands
 from app.tui.keys import binding, keymap
+
+if TYPE_CHECKING:
+    from app.bundle.loader import Bundle
+    from app.llm.engine import ChatEngine
+    from app.tui.chat_screen import ChatScreen
+    from app.tui.knowledge_context import KnowledgeContext
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +39,14 @@ class BastionApp(App[None]):
                 for a in APP_ACTIONS]
     ENABLE_COMMAND_PALETTE = True
 
-    def __init__(self, settings: Settings, *, bundle: Any = None, engine: Any = None,
+    def __init__(self, settings: Settings, *, bundle: "Bundle | None" = None, engine: "ChatEngine | None" = None,
                  history: History | None = None, embedder: Any = None, open_bundle: bool = True,
                  cursor_blink: bool = True) -> None:
         super().__init__()
         self.cursor_blink = cursor_blink
         self.settings = settings
         self.bundle = bundle
-        self.engine = engine
+        self.engine: "ChatEngine | None" = engine
         self.embedder = embedder
         self.history = history or History()
         self.engine_state = "starting"
@@ -48,8 +54,8 @@ class BastionApp(App[None]):
         self.bundle_settled = threading.Event()
         """Set once the bundle has opened (engine made) or failed; a question asked earlier waits for it."""
         self.bundle_error: BastionError | None = None
-        self.chat_screen = None
-        self.knowledge = None
+        self.chat_screen: "ChatScreen | None" = None
+        self.knowledge: "KnowledgeContext | None" = None
         self._open_bundle_on_mount = open_bundle
         from app.tui.analysis_screen import AnalysisScreen
         from app.tui.chat_screen import ChatScreen
@@ -134,14 +140,14 @@ class BastionApp(App[None]):
             self.push_screen(BundleErrorScreen(exc, str(path)))
 
     def _engine_loaded_or_load(self) -> None:
-        if getattr(self.engine, "loaded", True):
+        if self.engine is None or self.engine.loaded:
             self.engine_ready.set()
             self.set_engine_state("ready")
         else:
             self.load_engine(self.engine, self.engine_ready)
 
     @work(thread=True, exclusive=True, group="engine")
-    def load_engine(self, engine: Any, ready: threading.Event) -> None:
+    def load_engine(self, engine: "ChatEngine", ready: threading.Event) -> None:
         """Load the model in a thread; the UI stays live and shows the state.
 
         Takes the engine it was started for: a bundle switch (`apply_settings`) may replace
@@ -179,7 +185,7 @@ class BastionApp(App[None]):
         if chat is None or not chat.is_mounted:
             return
         status = chat.status
-        status.model = getattr(self.engine, "name", None) or "no model"
+        status.model = self.engine.name if self.engine is not None else "no model"
         from app.tui.status_line import bundle_label
 
         status.bundle = bundle_label(self.bundle)  # name and signer
@@ -193,13 +199,13 @@ class BastionApp(App[None]):
             widget.cursor_blink = False
 
     # -- services for screens --------------------------------------------------------
-    def chat_engine(self) -> Any:
+    def chat_engine(self) -> ChatEngine:
         """The engine, once loaded (call from a worker thread: it waits for the bundle to open and the model
         to load, so a question typed while Bastion starts is answered, not refused)."""
         self.bundle_settled.wait()
         if self.engine is None:
             raise EngineError("no model is loaded", hint="open a bundle: see the bundle screen or Settings (F5)")
-        self.engine.load() if hasattr(self.engine, "load") else None
+        self.engine.load()
         return self.engine
 
     def automatic_kb(self) -> str:
@@ -227,13 +233,13 @@ class BastionApp(App[None]):
         if self.chat_screen is not None:
             self.chat_screen.refresh_knowledge()
 
-    def knowledge_context(self) -> Any:
+    def knowledge_context(self) -> "KnowledgeContext | None":
         return self.knowledge
 
     def unsent_draft(self) -> str:
         """The text in the chat box, not sent yet (kept across quits and crashes by `app.tui.crash`)."""
-        box = getattr(self.chat_screen, "chat_input", None)
-        return box.text if box is not None else ""
+        chat = self.chat_screen
+        return chat.chat_input.text if chat is not None and chat.chat_input is not None else ""
 
     def apply_settings(self, new: Settings) -> Path:
         """Save settings; reopen the bundle and engine if what they depend on changed."""
@@ -243,7 +249,7 @@ class BastionApp(App[None]):
         old, self.settings = self.settings, new
         self.set_keymap(keymap(new.keys))
         if old.bundle_path() != new.bundle_path() or old.engine != new.engine:
-            if self.engine is not None and hasattr(self.engine, "close") and not (self.chat_screen and self.chat_screen.busy):
+            if self.engine is not None and not (self.chat_screen and self.chat_screen.busy):
                 self.engine.close()
             self.engine, self.engine_ready = None, threading.Event()
             self.bundle_settled.clear()
@@ -311,9 +317,8 @@ class BastionApp(App[None]):
     def on_unmount(self) -> None:
         if self.knowledge is not None:
             self.knowledge.invalidate()
-        close = getattr(self.engine, "close", None)
-        if close and self._own_engine:
-            close()
+        if self.engine is not None and self._own_engine:
+            self.engine.close()
 
     _own_engine = False
 

@@ -11,7 +11,7 @@ from app.errors import BastionError
 
 
 def explain(error: BastionError, bundle_path: str) -> str:
-    hint = getattr(error, "hint", None)
+    hint = error.hint if isinstance(error, BastionError) else None
     message = str(error).split("\n  Fix:")[0]
     return f"""\
 # The knowledge bundle could not be opened

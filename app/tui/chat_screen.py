@@ -14,6 +14,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Select
 
 from app.errors import BastionError
+from app.llm.engine import GenStats
+from app.source import Source
 from app.tui import drafts
 from app.tui.chat_input import ChatInput, clock
 from app.tui.history_sidebar import HistorySidebar
@@ -39,7 +41,7 @@ class ChatScreen(Screen):
     BINDINGS = [binding(a, show=a in ("cancel", "regenerate", "new_chat", "toggle_sources")) for a in CHAT_ACTIONS]
 
     class Started(Message):
-        def __init__(self, sources: list[dict]) -> None:
+        def __init__(self, sources: list[Source]) -> None:
             super().__init__()
             self.sources = sources
 
@@ -49,7 +51,7 @@ class ChatScreen(Screen):
             self.text = text
 
     class Finished(Message):
-        def __init__(self, text: str, stats, sources: list[dict]) -> None:
+        def __init__(self, text: str, stats: GenStats, sources: list[Source]) -> None:
             super().__init__()
             self.text = text
             self.stats = stats
@@ -65,7 +67,7 @@ class ChatScreen(Screen):
         self.conversation_id: int | None = None
         self.busy = False
         self._answer: MessageView | None = None
-        self._sources: list[dict] = []
+        self._sources: list[Source] = []
         self._generation = None
         self._cancel = threading.Event()
         self.timing: dict[str, float] = {}
@@ -125,7 +127,7 @@ class ChatScreen(Screen):
         self.conversation_id = conv.id
         box = self.query_one("#messages", VerticalScroll)
         await box.remove_children()
-        await box.mount_all(MessageView(m.role, m.content, sources=m.sources, warnings=(m.stats or {}).get("warnings"))
+        await box.mount_all(MessageView(m.role, m.content, sources=[Source.from_record(d, i) for i, d in enumerate(m.sources, 1)], warnings=(m.stats or {}).get("warnings"))
                             for m in self.app.history.messages(conv.id) if m.role in ("user", "assistant"))
         box.scroll_end(animate=False)
         self.sub_title = conv.title
@@ -190,13 +192,13 @@ class ChatScreen(Screen):
                 kb = app.automatic_kb()
             turn = start_turn(question, settings=app.settings, engine=engine, bundle=app.bundle,
                               history=turns, kb=kb, knowledge=app.knowledge_context())
-            self._generation = turn.generation
+            self._generation = turn.reply
             self.post_message(self.Started(turn.sources))
             if self._cancel.is_set():
-                turn.generation.cancel()
-            for piece in turn.generation:
+                turn.reply.cancel()
+            for piece in turn.reply:
                 self.post_message(self.Piece(piece))
-            self.post_message(self.Finished(turn.generation.text, turn.generation.stats, turn.cited()))
+            self.post_message(self.Finished(turn.reply.text, turn.reply.stats, turn.cited()))
         except BastionError as exc:
             self.post_message(self.Failed(str(exc)))
         except Exception as exc:  # keep the UI alive; the log has the traceback
@@ -234,9 +236,9 @@ class ChatScreen(Screen):
         if view is not None:
             await view.finish(text)
             view.show_sources(self._sources)
-            view.show_warnings(list(getattr(stats, "warnings", [])))  # kept in history with the stats
+            view.show_warnings(list(stats.warnings))  # kept in history with the stats
         self.status.show_stats(stats)
-        self.app.history.add_message(self.conversation_id, "assistant", text, sources=self._sources,
+        self.app.history.add_message(self.conversation_id, "assistant", text, sources=[s.to_record() for s in self._sources],
                                      stats=asdict(stats))
         self.timing["engine_ttft"] = stats.ttft_s or 0.0
         await self._end_turn("stopped" if stats.cancelled else "ready")
@@ -283,7 +285,7 @@ class ChatScreen(Screen):
     async def on_source_chosen(self, msg: SourceChosen) -> None:
         await self.open_sources(msg.sources, msg.n)
 
-    async def open_sources(self, sources: list[dict], n: int | None) -> None:
+    async def open_sources(self, sources: list[Source], n: int | None) -> None:
         await self.query_one(SourcesPanel).show(sources, n)
         self.add_class("sources-open")
 

@@ -19,16 +19,19 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app import paths
+
+if TYPE_CHECKING:
+    from app.tui.app import BastionApp
 
 
 def logs_dir() -> Path:
     return paths.home() / "logs"
 
 
-def run_app(app: Any, **run_kwargs: Any) -> int:
+def run_app(app: "BastionApp", **run_kwargs: Any) -> int:
     """Run `app` (a Textual App); returns 0, or 1 after writing a crash log and saying where it is."""
     from rich.console import Console
 
@@ -54,7 +57,7 @@ def run_app(app: Any, **run_kwargs: Any) -> int:
             sys.stderr.write(report)
         return 0
     details = "\n".join(t for t in (report, crash or "") if t.strip())
-    secret = getattr(getattr(getattr(app, "settings", None), "engine", None), "remote_api_key", None)
+    secret = app.settings.engine.remote_api_key
     if secret:  # the traceback shows local variables; the API key is not for a log file
         details = details.replace(secret, "***")
     path = write_crash_log(details)
@@ -118,8 +121,8 @@ def _log_to_file() -> tuple[logging.Handler | None, list[logging.Handler]]:
 
 
 def _to_terminal(h: logging.Handler) -> bool:
-    return type(h) is logging.StreamHandler and getattr(h, "stream", None) in (sys.stderr, sys.stdout,
-                                                                                 sys.__stderr__, sys.__stdout__)
+    # exactly a StreamHandler (a FileHandler is a subclass), so `.stream` is there
+    return type(h) is logging.StreamHandler and h.stream in (sys.stderr, sys.stdout, sys.__stderr__, sys.__stdout__)
 
 
 def _restore_logging(handler: logging.Handler | None, moved: list[logging.Handler]) -> None:
@@ -132,7 +135,7 @@ def _restore_logging(handler: logging.Handler | None, moved: list[logging.Handle
         root.addHandler(h)
 
 
-def _save_draft(app: Any) -> None:
+def _save_draft(app: "BastionApp") -> None:
     """Keep the text typed but not sent, for the next start (see `app.tui.drafts`)."""
     try:
         text = app.unsent_draft()

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.widgets import Select
 
 from app.tui.knowledge_context import ALL_KNOWLEDGE, BUNDLE_INDEX, NO_KNOWLEDGE
 
+if TYPE_CHECKING:
+    from app.bundle.loader import Bundle
 
-def kb_options(bundle, user_bases: list[str]) -> list[tuple[str, str]]:
+
+def kb_options(bundle: "Bundle | None", user_bases: list[str]) -> list[tuple[str, str]]:
     """(label, value) pairs, the broadest first."""
-    has_index = bundle is not None and getattr(bundle, "index_path", None) is not None
+    has_index = bundle is not None and bundle.index_path is not None
     opts = []
     if has_index and user_bases:
         opts.append(("All knowledge", ALL_KNOWLEDGE))

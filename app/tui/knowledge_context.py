@@ -54,27 +54,22 @@ class KnowledgeContext:
             return self._retrievers[choice]
 
     def _open(self, choice: str):
-        from app.knowledge import KnowledgeBase, Retriever, open_bundle_index, open_knowledge
+        from app.knowledge.grounded_chat import BUNDLE_KB, open_retriever
 
-        emb = self.embedder()
-        r = self.settings.retrieval
         if choice == ALL_KNOWLEDGE:
-            kbs, warnings = open_knowledge(self.settings, self.bundle, emb)
-            for w in warnings:
-                log.warning("%s", w)
+            names = None
         elif choice == BUNDLE_INDEX:
-            kb = open_bundle_index(self.bundle, fingerprint=emb.fingerprint) if self.bundle else None
-            kbs = [kb] if kb is not None else []
+            names = [BUNDLE_KB]
         elif choice.startswith("kb:"):
-            kbs = [KnowledgeBase.open_user(choice[3:], fingerprint=emb.fingerprint, create=False, url=r.chroma_url)]
+            names = [choice[3:]]
         else:
             raise ValueError(f"unknown knowledge choice {choice!r}")
-        if not kbs:
+        retriever, warnings = open_retriever(self.settings, self.bundle, embedder=self.embedder(), names=names)
+        for w in warnings:
+            log.warning("%s", w)
+        if retriever is None:
             raise BastionError("no knowledge base to search", hint="add a folder on the Knowledge screen (F4), or choose 'No knowledge'")
-        from app.knowledge.cross_encoder import bundle_reranker
-
-        return Retriever(kbs, embedder=emb, min_score=r.min_score or None,
-                         reranker=bundle_reranker(self.bundle) if self.bundle else None)
+        return retriever
 
     def invalidate(self) -> None:
         """Forget open retrievers (after an ingest or a removal)."""
@@ -88,6 +83,5 @@ class KnowledgeContext:
 
     def close(self) -> None:
         self.invalidate()
-        close = getattr(self._embedder, "close", None)
-        if close:
-            close()
+        if self._embedder is not None:
+            self._embedder.close()

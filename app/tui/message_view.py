@@ -9,7 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Label, Markdown
 
-from app.history.markdown import source_line
+from app.source import Source
 
 FENCE = re.compile(r"```[^\n]*\n(.*?)```", re.S)
 
@@ -17,7 +17,7 @@ FENCE = re.compile(r"```[^\n]*\n(.*?)```", re.S)
 class SourceChosen(Message):
     """A citation button was pressed."""
 
-    def __init__(self, sources: list[dict], n: int) -> None:
+    def __init__(self, sources: list[Source], n: int) -> None:
         super().__init__()
         self.sources = sources
         self.n = n
@@ -37,7 +37,7 @@ class MessageView(Vertical):
     MessageView .answer-warning { color: $warning; }
     """
 
-    def __init__(self, role: str, text: str = "", *, sources: list[dict] | None = None,
+    def __init__(self, role: str, text: str = "", *, sources: list[Source] | None = None,
                  warnings: list[str] | None = None) -> None:
         super().__init__(classes=role)
         self.role = role
@@ -104,14 +104,14 @@ class MessageView(Vertical):
             self.text = text
             await self.markdown.update(text)
 
-    def show_sources(self, sources: list[dict]) -> None:
+    def show_sources(self, sources: list[Source]) -> None:
         self.sources = list(sources)
         row = self.query_one(".citations", Horizontal)
         row.remove_children()
         widgets = []
-        if self.sources and not any(s.get("cited", True) for s in self.sources):
+        if self.sources and not any(s.cited for s in self.sources):
             widgets.append(Label("Sources given (none cited):", classes="uncited"))
-        widgets += [Button(f"[{s.get('n', i)}] {source_line(s)}", id=f"source-{i}", classes="citation",
+        widgets += [Button(f"[{s.n or i}] {s.line()}", id=f"source-{i}", classes="citation",
                            compact=True, tooltip=_tooltip(s, i))
                     for i, s in enumerate(self.sources, 1)]
         row.mount_all(widgets)
@@ -125,11 +125,10 @@ class MessageView(Vertical):
         return [m.group(1).rstrip("\n") for m in FENCE.finditer(self.text)]
 
 
-def _tooltip(source: dict, i: int) -> str:
+def _tooltip(source: Source, i: int) -> str:
     """What hovering a citation shows: the answer sentence(s) it supports, else how to open it."""
-    supports = source.get("supports") or []
-    if supports:
-        return "Supports: " + " / ".join(str(x) for x in supports[:3])
-    if source.get("span"):
-        return "Quoted: " + str(source["span"])[:200]
-    return f"Open source {source.get('n', i)}"
+    if source.supports:
+        return "Supports: " + " / ".join(source.supports[:3])
+    if source.span:
+        return "Quoted: " + source.span[:200]
+    return f"Open source {source.n or i}"

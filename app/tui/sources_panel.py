@@ -1,7 +1,7 @@
 """The sources panel: the cited chunk, its file, heading and lines.
 
-`show(sources, n)` takes the citation dicts the history stores (file or source, heading,
-line_start/line_end, kb, text); nothing else is needed.
+`show(sources, n)` takes an answer's typed `app.source.Source`s (a stored conversation's are read back
+with `Source.from_record`).
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import os
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Label, Markdown, Static
+
+from app.source import Source
 
 
 def short_path(path: str, width: int = 56) -> str:
@@ -43,26 +45,26 @@ class SourcesPanel(VerticalScroll):
         yield Label("Sources", classes="title")
         yield Static("Press a numbered source under an answer to see it here.", id="sources-empty", classes="meta")
 
-    async def show(self, sources: list[dict], n: int | None = None) -> None:
+    async def show(self, sources: list[Source], n: int | None = None) -> None:
         """Show every source of an answer, the n-th one highlighted and scrolled to."""
         await self.remove_children()
         widgets = [Label(f"Sources ({len(sources)})", classes="title")]
         if not sources:
             widgets.append(Static("This answer used no sources.", classes="meta"))
         for i, s in enumerate(sources, 1):
-            where = short_path(str(s.get("file") or s.get("source") or "?"))
-            meta = [f"[{s.get('n', i)}] {where}"]
-            if s.get("heading"):
-                meta.append(f"heading: {s['heading']}")
-            if s.get("line_start"):
-                meta.append(f"lines {s['line_start']}–{s.get('line_end') or s['line_start']}")
-            if s.get("kb"):
-                meta.append(f"knowledge base: {s['kb']}")
-            for sentence in (s.get("supports") or [])[:3]:  # which answer sentence this citation backs
+            where = short_path(s.path or "?")
+            meta = [f"[{s.n or i}] {where}"]
+            if s.heading:
+                meta.append(f"heading: {s.heading}")
+            if s.start_line:
+                meta.append(f"lines {s.start_line}–{s.end_line or s.start_line}")
+            if s.kb:
+                meta.append(f"knowledge base: {s.kb}")
+            for sentence in s.supports[:3]:  # which answer sentence this citation backs
                 meta.append(f"supports: \u201c{sentence}\u201d")
-            if s.get("span"):
-                meta.append(f"passage: \u201c{' '.join(str(s['span']).split())[:300]}\u201d")
-            chunk = Markdown(str(s.get("text") or ""), id=f"chunk-{i}", classes="chunk")
+            if s.span:
+                meta.append(f"passage: \u201c{' '.join(s.span.split())[:300]}\u201d")
+            chunk = Markdown(s.text, id=f"chunk-{i}", classes="chunk")
             chunk.border_title = meta[0]
             if i == n:
                 chunk.add_class("selected")

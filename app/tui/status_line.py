@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.reactive import reactive
 from textual.widgets import Static
 
+if TYPE_CHECKING:
+    from app.bundle.loader import Bundle
 
-def bundle_label(bundle) -> str:
+
+def bundle_label(bundle: "Bundle | None") -> str:
     """The bundle's name and who signed it, for the status line."""
     if bundle is None:
         return "–"
-    sig = getattr(bundle, "signature", None)
+    sig = bundle.signature
     if sig is None:
         return bundle.manifest.name
     if sig.ok:

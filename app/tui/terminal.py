@@ -66,8 +66,8 @@ def _point_at(native_log: Path | None) -> None:
 
 
 def _stream_like(fd: int, original: IO[str] | None) -> IO[str]:
-    encoding = getattr(original, "encoding", None) or "utf-8"
-    errors = getattr(original, "errors", None) or "strict"
+    encoding = (original.encoding if original is not None else None) or "utf-8"
+    errors = (original.errors if original is not None else None) or "strict"
     return open(fd, "w", encoding=encoding, errors=errors, closefd=True)
 
 

@@ -12,6 +12,7 @@ import pytest
 from app.analysis import analyze_code, model_check, model_layer, prose_check, sarif
 from app.analysis.models import Evidence, Finding, ModelChecks, Report, Risk
 from app.analysis.render import summary, to_json, to_text
+from tests.analysis.scripted import ScriptedJsonEngine
 
 FLASK = '''from flask import Flask, request
 import pickle
@@ -125,17 +126,7 @@ def test_model_only_findings_are_kept_only_when_a_taint_path_reaches_the_cited_s
 
 @needs_semgrep
 def test_review_keeps_a_verified_extra_and_drops_an_unverified_one():
-    class Fake:  # a scripted engine: the model's answer is fixed so the checks, not the model, are under test
-        name = "fake"
-        n_ctx = 4096
-
-        def count_tokens(self, text):
-            return len(text) // 4
-
-        def chat_json(self, messages, schema, **kw):
-            return self.answer
-
-    eng = Fake()
+    eng = ScriptedJsonEngine()  # the model's answer is fixed so the checks, not the model, are under test
     eng.answer = {"extra": [{"line": EVAL, "cwe": "CWE-95", "label": "critical",
                              "analysis": "expr from the query string reaches eval and runs as Python."}]}
     found: list[Finding] = []

@@ -19,6 +19,7 @@ from app.analysis import analyze_code, analyze_path, model_layer, quality
 from app.analysis.analyzer import analyze_files
 from app.analysis.models import Evidence, Finding, Risk
 from app.analysis.policy import decide
+from tests.analysis.scripted import ScriptedJsonEngine
 
 BASTION = str(Path(sys.executable).parent / "bastion")
 SQLI = '''import sqlite3
@@ -45,20 +46,7 @@ fn main() {
 '''
 
 
-class ScriptedEngine:
-    """A chat engine that answers the model layer with a fixed JSON object."""
-
-    name = "scripted"
-    n_ctx = 4096
-
-    def __init__(self, answer: dict) -> None:
-        self.answer = answer
-
-    def count_tokens(self, text: str) -> int:
-        return len(text) // 3
-
-    def chat_json(self, messages, schema, **_):
-        return self.answer
+ScriptedEngine = ScriptedJsonEngine  # answers the model layer with a fixed JSON object
 
 
 def _run(args, cwd=None, **kw):

@@ -81,12 +81,12 @@ def test_ask_uses_bundle_index_and_user_kbs(tmp_path, starter_bundle):
     with KnowledgeBase.open_user("mine", fingerprint=m.embedder.fingerprint) as kb:
         ingest([write_docs(tmp_path / "docs")], kb=kb, embedder=emb)
     out = run_ask("How does server-side request forgery reach cloud metadata, and how do I block internal addresses?",
-                  settings=settings)
+                  settings=settings).as_json()
     kbs = {s["kb"] for s in out["retrieved"]}
     assert out["answer"] and out["retrieved"] and out["source_lines"]
     assert kbs <= {"bundle", "mine"} and "bundle" in kbs
     assert all({"path", "heading", "lines", "score"} <= set(s) for s in out["retrieved"])
     assert all({k: v for k, v in s.items() if k not in ("spans", "sentences")} in out["retrieved"] for s in out["sources"])
     assert all(s["spans"] for s in out["sources"])  # every citation comes with the passage that supports it
-    plain = run_ask("Say hello.", settings=settings, use_knowledge=False)
+    plain = run_ask("Say hello.", settings=settings, use_knowledge=False).as_json()
     assert plain["retrieved"] == [] and plain["sources"] == [] and plain["answer"]

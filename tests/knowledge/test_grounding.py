@@ -13,7 +13,8 @@ import threading
 import pytest
 
 from app.knowledge import KnowledgeBase, Retriever, ingest
-from app.knowledge.answer import Answer, answer
+from app.knowledge import answer
+from app.knowledge.answer import Answer
 from app.knowledge.glossary import expand, language
 from app.knowledge.grounding import Grounder, split_sentences
 from app.knowledge.prompt_format import cited_numbers

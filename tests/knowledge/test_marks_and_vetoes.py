@@ -14,7 +14,8 @@ import threading
 import pytest
 
 from app.knowledge import NO_SOURCES, KnowledgeBase, Retriever, ingest
-from app.knowledge.answer import UNSUPPORTED_MARK, Answer, answer
+from app.knowledge import answer
+from app.knowledge.answer import UNSUPPORTED_MARK, Answer
 from app.knowledge.grounding import Grounder, exchanged
 from app.knowledge.evidence import words
 from app.knowledge.retrieval import Hit
@@ -158,6 +159,7 @@ class ScriptedEngine:
     """Counts tokens roughly and streams a fixed text: enough for `answer()` to run after retrieval."""
 
     n_ctx = 4096
+    max_tokens = 512
 
     def count_tokens(self, text: str) -> int:
         return len(text) // 3 + 1

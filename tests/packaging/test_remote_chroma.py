@@ -52,7 +52,7 @@ def chroma_url(tmp_path_factory):
 
 def test_remote_chroma_serves_retrieval(chroma_url, starter_bundle, tmp_path):
     from app.knowledge import KnowledgeBase, ingest, list_knowledge_bases
-    from app.runtime import make_embedder, open_bundle
+    from app.runtime import make_embedder, make_engine, open_bundle
     from app.serve.rag import make_rag
     from app.settings import load_settings
 
@@ -67,7 +67,7 @@ def test_remote_chroma_serves_retrieval(chroma_url, starter_bundle, tmp_path):
         assert report.chunks >= 1
     assert "team-notes" in [i.name for i in list_knowledge_bases(url=chroma_url)]
 
-    rag = make_rag(settings, bundle, emb)  # what `bastion serve` uses, per settings
+    rag = make_rag(settings, bundle, emb, engine=make_engine(settings, bundle))  # what `bastion serve` uses, per settings
     try:
         assert rag.enabled
         hits = rag.retrieve([{"role": "user", "content": "How often is the Zanzibar signing key rotated?"}])

@@ -80,11 +80,12 @@ def test_chat_non_stream_with_citations_field(client, state):
 
 def test_citations_map_to_the_numbered_sources():
     from app.knowledge import Hit
+    from app.knowledge import GroundedChat
     from app.serve.rag import KnowledgeRag
 
     hits = [Hit(id=str(i), text="t", source=f"notes/{i}.md", heading=f"H{i}", start_line=1, end_line=4, score=0.5)
             for i in (1, 2, 3)]
-    rag = KnowledgeRag(retriever=None, system="s", k=3)
+    rag = KnowledgeRag(GroundedChat(engine=None, system="s", k=3))  # citations need no engine
     cites = rag.citations("Use parameterised queries [2]. Escape output as well [3][9].", hits)
     assert [(c["n"], c["path"]) for c in cites] == [(2, "notes/2.md"), (3, "notes/3.md")]
     assert [s["n"] for s in rag.sources(hits)] == [1, 2, 3] and rag.sources(hits)[0]["lines"] == "1-4"
@@ -294,7 +295,7 @@ def test_settings_remote_engine_answers_bastion_ask(server, tmp_path):
 
     s = load_settings(bundle=tmp_path / "no-bundle-here",
                       engine={"kind": "remote", "remote_url": server.url, "temperature": 0.0, "max_tokens": 12})
-    out = run_ask("What is XSS?", settings=s)
+    out = run_ask("What is XSS?", settings=s).as_json()
     assert out["answer"].strip() and "@ 127.0.0.1" in out["model"] and out["bundle"] is None
 
 

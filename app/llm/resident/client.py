@@ -25,7 +25,7 @@ from typing import Any, Iterator
 
 from app.errors import EngineError
 from app.llm.budget import Budget, fit_messages
-from app.llm.engine import EngineConfig, GenStats, Generation
+from app.llm.engine import EngineConfig, Generation, GenStats
 from app.llm.resident import protocol
 
 log = logging.getLogger(__name__)
@@ -205,6 +205,10 @@ class ResidentEngine:
     @property
     def loaded(self) -> bool:
         return self._loaded
+
+    @property
+    def max_tokens(self) -> int:
+        return self.config.max_tokens
 
     # -- control connection -----------------------------------------------------------
     def _call(self, msg: dict, timeout: float | None = None) -> dict:

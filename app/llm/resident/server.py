@@ -27,7 +27,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from app.errors import EngineError
+from app.errors import BastionError, EngineError
 from app.llm.resident import protocol
 
 log = logging.getLogger("bastion.engine")
@@ -177,7 +177,7 @@ class EngineServer:
             from app.errors import BastionError
 
             e = self.load_error
-            return {"error": str(e), "hint": getattr(e, "hint", None) if isinstance(e, BastionError) else None}
+            return {"error": str(e), "hint": e.hint if isinstance(e, BastionError) else None}
         return None
 
     def _chat(self, conn: socket.socket, reader: protocol.LineReader, req: dict) -> None:
@@ -199,7 +199,7 @@ class EngineServer:
             gen = self.engine.chat([m.model_dump() for m in chat.messages], max_tokens=chat.max_tokens,
                                    temperature=chat.temperature, json_schema=chat.json_schema, cancel=cancel)
         except Exception as exc:
-            protocol.send(conn, {"error": str(exc), "hint": getattr(exc, "hint", None)})
+            protocol.send(conn, {"error": str(exc), "hint": exc.hint if isinstance(exc, BastionError) else None})
             return
         gone = False
         try:
@@ -214,7 +214,7 @@ class EngineServer:
                 self._touch()
         except Exception as exc:  # e.g. messages the chat template cannot render: this request fails, not the engine
             if not gone:
-                protocol.send(conn, {"error": str(exc)[:300], "hint": getattr(exc, "hint", None)})
+                protocol.send(conn, {"error": str(exc)[:300], "hint": exc.hint if isinstance(exc, BastionError) else None})
             return
         if not gone:
             protocol.send(conn, {"done": True, "stats": asdict(gen.stats)})
@@ -223,10 +223,10 @@ class EngineServer:
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     job = json.loads(sys.stdin.read())
-    from app.runtime import make_local_engine
-    from app.settings import Settings
     from app.bundle import load_bundle
     from app.bundle.signing import TrustPolicy
+    from app.runtime import make_local_engine
+    from app.settings import Settings
 
     settings = Settings(**job["settings"])
     bundle = load_bundle(Path(job["bundle"]), verify=True, trust=TrustPolicy.from_settings(settings))
