@@ -18,6 +18,7 @@ import json
 import logging
 import re
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from app.analysis import contract, languages, model_layer, static
 from app.analysis.cwe import NAMES, normalise, related
 from app.analysis.models import Finding
 from app.errors import BastionError
+from app.llm.engine import Generation, GenStats
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +49,12 @@ class PromptRecorder:
     def count_tokens(self, text: str) -> int:
         return len(text) // 3
 
-    def chat_json(self, messages: list[dict], schema: dict, **_: Any) -> dict:
-        self.messages, self.schema = [dict(m) for m in messages], schema
-        return self.reply
+    def chat(self, messages: list[dict], *, json_schema: dict | None = None, cancel: threading.Event | None = None,
+             **_: Any) -> Generation:
+        """The engine protocol's one chat call (app.llm.engine.ChatEngine): record the ask, answer `reply`."""
+        self.messages, self.schema = [dict(m) for m in messages], json_schema or {}
+        return Generation(iter([json.dumps(self.reply)]), GenStats(finish_reason="stop", completion_tokens=1),
+                          cancel or threading.Event(), loop_guard=False)
 
 
 @dataclass
