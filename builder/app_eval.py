@@ -1,6 +1,6 @@
 """The chat model measured through the app's own pipelines, base vs tuned, on held-out data.
 
-- grounded answering (`app.knowledge.answer.answer` over the run's index, the app's retriever
+- grounded answering (`app.knowledge.grounded_chat.answer` over the run's index, the app's retriever
   and prompt): share of answerable held-out questions whose answer cites the answering document
   (grounded-answer rate), citation precision, and refusal of off-corpus questions;
 - code review (`app.analysis.analyze_files`, static-only vs hybrid with this model): precision,
@@ -186,7 +186,7 @@ def _score_answer(sc: GroundedScores, qid: str, want: list[str], cited: list, te
 
 def grounded_scores(engine, retriever, items: Sequence[dict], *, max_tokens: int, context_tokens: int = 0,
                     progress: Progress = lambda m: None) -> dict[str, GroundedScores]:
-    """Ask each held-out question once through `app.knowledge.answer.answer` (what `bastion ask` runs) and score
+    """Ask each held-out question once through `app.knowledge.grounded_chat.answer` (what `bastion ask` runs) and score
     citations against the truth, two ways: mode `app`, the sources the shown (grounded) answer cites; mode
     `model`, the sources the model's own text cites (`raw_text`, exactly what `ground=False` would show: the
     decoding is greedy, so one generation serves both).
@@ -194,7 +194,7 @@ def grounded_scores(engine, retriever, items: Sequence[dict], *, max_tokens: int
     An item is {"question", "source" (one document) or "sources" (any of them answers), "id"?}; an item with
     no source is off-corpus (should be declined), like the built-in OFF_CORPUS questions asked after them.
     `context_tokens` is the bundle's source budget (prompts.toml [retrieval]), as `bastion ask` applies it."""
-    from app.knowledge.answer import answer
+    from app.knowledge.grounded_chat import answer
     from app.knowledge.prompt_format import cited_numbers
     from app.prompts import CHAT_SYSTEM
 

@@ -101,7 +101,7 @@ def test_grounded_scores_any_answering_file_counts(monkeypatch):
         # the model cites [2] and [9] (out of range); the app's grounding keeps [2] and adds [1]
         return SimpleNamespace(result=lambda: "Alpha text [1]. Beta text [2].", raw_text="Beta text [2] [9].", hits=hits, sources=hits)
 
-    monkeypatch.setattr(importlib.import_module("app.knowledge.answer"), "answer", fake_answer)
+    monkeypatch.setattr(importlib.import_module("app.knowledge.grounded_chat"), "answer", fake_answer)
     items = [{"id": "x", "question": "q1", "sources": ["a.md", "b.md"]}, {"id": "y", "question": "q2", "source": "a.md"},
              {"id": "z", "question": "bread?", "sources": []}]
     scores = grounded_scores(None, None, items, max_tokens=8)
