@@ -251,7 +251,7 @@ def analysis_files(items: Sequence[dict], folder: Path) -> list[tuple[Path, dict
 
     out = []
     for i, it in enumerate(items):
-        p = folder / f"case{i:04d}{LANGUAGES[it['language']]}"
+        p = folder / f"case{i:04d}{LANGUAGES[it['language']].suffix}"
         p.write_text(it["code"], encoding="utf-8")
         out.append((p, it))
     return out

@@ -17,6 +17,7 @@ from typing import Callable
 
 from app.analysis import guard, languages, model_layer, static, syntax, verify
 from app.analysis.models import Fix, Report
+from app.analysis.unsupported import unsupported
 from app.analysis.walker import Skipped, is_binary, walk
 from app.errors import BastionError
 
@@ -49,7 +50,7 @@ def check_input(data: str | bytes, *, where: str = "the input", max_bytes: int =
 
 def _base_report(code: str, language: str, filename: str | None) -> Report:
     rep = Report(code=code, language=language, filename=filename)
-    syn = syntax.check(code, language) if language in ("python", "bash") else None  # cheap checks only
+    syn = syntax.check(code, language) if syntax.cheap(language) else None
     if syn is not None and syn.ok is False:
         rep.notes.append(f"the code does not parse ({syn.checker}: {syn.message}); results may be incomplete")
         rep.parse_error = f"{syn.checker}: {syn.message}"
@@ -66,13 +67,13 @@ def analyze_code(code: str, *, language: str | None = None, filename: str | None
                  max_bytes: int = DEFAULT_MAX_BYTES, honour_suppressions: bool = False) -> Report:
     """Analyse one piece of code. Raises BastionError for empty, binary, oversized or unknown-language input."""
     code = check_input(code, where=filename or "the code", max_bytes=max_bytes)
-    other = None if language else languages.unsupported(code, filename=filename)
+    other = None if language else unsupported(code, filename=filename)
     if other:
         return _unsupported(filename, other, code=code)
     lang = languages.detect(code, filename=filename, language=language)
     rep = _base_report(code, lang, filename)
     with tempfile.TemporaryDirectory(prefix="bastion-an-") as tmp:
-        path = str(Path(tmp) / f"snippet{languages.LANGUAGES[lang]}")
+        path = str(Path(tmp) / f"snippet{languages.LANGUAGES[lang].suffix}")
         Path(path).write_text(code, encoding="utf-8")
         if use_static:
             res = static.scan({path: lang}, codes={path: code}, max_bytes=max_bytes)
@@ -174,7 +175,7 @@ def _prepare(f: Path, language: str | None, max_bytes: int) -> tuple[str, str] |
         return _error(key, f"not UTF-8 text (byte {exc.start}); convert it to UTF-8 to analyse it")
     if not text.strip():
         return _skipped(key, "empty file")
-    other = None if language else languages.unsupported(text, filename=Path(f).name)
+    other = None if language else unsupported(text, filename=Path(f).name)
     if other:
         return _unsupported(key, other)
     try:

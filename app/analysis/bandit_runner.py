@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from app.analysis.hits import Hit
+
+if TYPE_CHECKING:
+    from bandit.core.issue import Issue
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +71,11 @@ def run(paths: list[str]) -> tuple[list[Hit], dict[str, list[str]], dict[str, li
     return [h for h in hits if h is not None], notes, errors
 
 
-def _hit(issue) -> Hit | None:
+def _hit(issue: Issue) -> Hit | None:
     from app.analysis.cwe import normalise
 
-    cwe = CWE_OVERRIDE.get(issue.test_id) or normalise(getattr(getattr(issue, "cwe", None), "id", None))
-    lines = list(getattr(issue, "linerange", []) or [issue.lineno])
+    cwe = CWE_OVERRIDE.get(issue.test_id) or normalise(issue.cwe.id)  # Issue.cwe since bandit 1.7.3
+    lines = list(issue.linerange or [issue.lineno])
     label = SEV.get(str(issue.severity), "low")
     if label != "low":
         label = LABEL_OVERRIDE.get(issue.test_id, label)

@@ -15,7 +15,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from app.analysis.engines import run_tool
+from app.analysis.engine_base import RunnerOutput, run_tool
 from app.analysis.hits import Hit
 
 # Checkers beyond clang's defaults (core, unix, security basics) that fit Bastion's CWEs.
@@ -139,7 +139,7 @@ def _one(exe: str, path: str, include_dir: str | None, tmp: str, timeout: float)
     return hits, note
 
 
-def run(exe: str, paths: list[str], *, include_dirs: dict[str, str], timeout: float):
+def run(exe: str, paths: list[str], *, include_dirs: dict[str, str], timeout: float) -> RunnerOutput:
     hits: list[Hit] = []
     notes: dict[str, list[str]] = {}
     errors: dict[str, list[str]] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 
-from app.analysis.engines import run_tool
+from app.analysis.engine_base import RunnerOutput, run_tool
 from app.analysis.hits import Hit
 
 # cppcheck id -> (CWE, label, confidence). cppcheck is path-sensitive and conservative (measured on the
@@ -65,7 +65,7 @@ def command(exe: str, file_list: str) -> list[str]:
             f"--file-list={file_list}"]
 
 
-def run(exe: str, paths: list[str], *, include_dirs: dict[str, str], timeout: float):
+def run(exe: str, paths: list[str], *, include_dirs: dict[str, str], timeout: float) -> RunnerOutput:
     hits: list[Hit] = []
     notes: dict[str, list[str]] = {}
     with tempfile.NamedTemporaryFile("w", suffix=".txt", prefix="bastion-cppcheck-", delete=False) as fh:

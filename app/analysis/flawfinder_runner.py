@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 
-from app.analysis.engines import run_tool
+from app.analysis.engine_base import RunnerOutput, run_tool
 from app.analysis.hits import Hit
 
 # function -> (CWE, label, confidence, fix hint)
@@ -27,7 +27,7 @@ INHERENTLY_UNSAFE: dict[str, tuple[str, str, float, str]] = {
 }
 
 
-def run(exe: str, paths: list[str], *, include_dirs: dict[str, str], timeout: float):
+def run(exe: str, paths: list[str], *, include_dirs: dict[str, str], timeout: float) -> RunnerOutput:
     proc = run_tool([exe, "--csv", "--quiet", "--dataonly", "--minlevel=1", "--"] + paths, timeout=timeout)
     hits: list[Hit] = []
     for row in csv.DictReader(io.StringIO(proc.stdout)):

@@ -145,7 +145,7 @@ def rule_yaml(callee: str, cwe: str, language: str) -> str:
     Python reuses the sources and sanitizers of the pack's own rule for the CWE's family (so a guard that
     rejects the input and returns, or a constant branch, stays quiet as it does for the rules); the
     sink is the one callee the model cited."""
-    lang = "c" if language in ("c", "cpp") else language
+    lang = languages.sinks_as(language)
     pack = _pack_rule(cwe) if lang == "python" else None
     if pack is not None:
         import yaml
@@ -205,7 +205,7 @@ def expand_simple_macros(code: str) -> str:
 
 def confirm(code: str, language: str, line: int, cwe: str) -> CheckResult:
     """Keep a model finding "CWE `cwe` at `line`" only when its sink is on the line and a taint path reaches it."""
-    lang = "c" if language in ("c", "cpp") else language
+    lang = languages.sinks_as(language)
     if not sinks.sinks_for(cwe, lang):
         return CheckResult(False, "", f"no dataflow check for {cwe} in {language}")
     if lang == "c":
@@ -218,7 +218,7 @@ def confirm(code: str, language: str, line: int, cwe: str) -> CheckResult:
     with tempfile.TemporaryDirectory(prefix="bastion-check-") as tmp:
         rule = Path(tmp) / "rule.yaml"
         rule.write_text(rule_yaml(callee, cwe, lang), encoding="utf-8")
-        target = Path(tmp) / f"code{languages.LANGUAGES.get(language, '.txt')}"
+        target = Path(tmp) / f"code{languages.suffix(language)}"
         target.write_text(code, encoding="utf-8")
         cmd = [semgrep_binary(), "scan", "--config", str(rule), "--json", "--quiet", "--metrics=off",
                "--disable-version-check", "--no-git-ignore", "--disable-nosem", "--timeout", "20", "--", str(target)]

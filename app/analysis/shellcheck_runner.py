@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from app.analysis.engines import run_tool
+from app.analysis.engine_base import RunnerOutput, run_tool
 from app.analysis.hits import Hit
 
 # SC code -> (CWE, label, confidence). Below 0.5 a hit is listed as evidence but does not move the label
@@ -24,7 +24,7 @@ CODES: dict[int, tuple[str, str, float]] = {
 }
 
 
-def run(exe: str, paths: list[str], *, include_dirs: dict[str, str], timeout: float):
+def run(exe: str, paths: list[str], *, include_dirs: dict[str, str], timeout: float) -> RunnerOutput:
     proc = run_tool([exe, "--format=json1", "--severity=info", "--shell=bash", "--"] + paths, timeout=timeout)
     try:
         data = json.loads(proc.stdout or "{}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from app.analysis import languages
 from app.analysis.cwe import normalise, related
 
 
@@ -56,7 +57,6 @@ FAMILIES: tuple[SinkFamily, ...] = (
                                  "wcscat", "wcsncat", "sprintf", "memset", "wmemset", "wmemcpy")}),
 )
 
-LANG_ALIASES = {"cpp": "c", "c++": "c"}
 _CALLEE = re.compile(r"([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)\s*\(")
 
 
@@ -67,7 +67,7 @@ def family(cwe: str) -> SinkFamily | None:
 
 def sinks_for(cwe: str, language: str) -> tuple[str, ...]:
     fam = family(cwe)
-    return fam.calls.get(LANG_ALIASES.get(language, language), ()) if fam else ()
+    return fam.calls.get(languages.sinks_as(language), ()) if fam else ()
 
 
 def _matches(callee: str, sink: str) -> bool:

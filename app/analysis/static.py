@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.analysis import bandit_runner, engines, semgrep_runner
+from app.analysis import bandit_runner, engines, languages, semgrep_runner
 from app.analysis.cwe import name as cwe_name
 from app.analysis.cwe import related
 from app.analysis.hits import Hit
@@ -34,7 +34,7 @@ class StaticResult:
 
     def ran_on(self, language: str) -> list[str]:
         """The engines that ran on files of `language`."""
-        out = ["semgrep"] + (["bandit"] if language == "python" and "bandit" in self.engines else [])
+        out = ["semgrep"] + (["bandit"] if language in languages.using("bandit") and "bandit" in self.engines else [])
         return out + [e for e, langs in self.engine_languages.items() if language in langs]
 
 
@@ -44,7 +44,8 @@ def scan(targets: dict[str, str], *, codes: dict[str, str] | None = None, max_by
     if not targets:
         return res
     paths = sorted(targets)
-    py = [p for p in paths if targets[p] == "python"]
+    bandit_languages = languages.using("bandit")
+    py = [p for p in paths if targets[p] in bandit_languages]
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bastion-scan-") as tmp:
         # Semgrep gets one flat folder of copies named f<i>.<suffix of the language>: it picks rules
@@ -108,12 +109,11 @@ def scan(targets: dict[str, str], *, codes: dict[str, str] | None = None, max_by
 
 def _aliases(paths: list[str], targets: dict[str, str], codes: dict[str, str], tmp: Path) -> dict[str, str]:
     """Copy each target to tmp/f<i>.<suffix>; returns real path -> copy."""
-    from app.analysis.languages import LANGUAGES, SUFFIXES
-
     out: dict[str, str] = {}
     for i, p in enumerate(paths):
         lang = targets[p]
-        suffix = Path(p).suffix.lower() if SUFFIXES.get(Path(p).suffix.lower()) == lang else LANGUAGES.get(lang, ".txt")
+        own = languages.by_suffix(Path(p).suffix)  # a file keeps its own suffix when it names its language
+        suffix = Path(p).suffix.lower() if own and own.name == lang else languages.suffix(lang)
         dst = tmp / f"f{i}{suffix}"
         try:
             text = codes.get(p)

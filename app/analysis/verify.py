@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 from app.analysis import patch_sanity, static, syntax
-from app.analysis.languages import LANGUAGES
+from app.analysis.languages import suffix
 from app.analysis.models import Finding
 
 
@@ -49,14 +49,14 @@ def verify(items: list[tuple[str, str, str | None, list[Finding], Finding]]) -> 
     with tempfile.TemporaryDirectory(prefix="bastion-fix-") as tmp:
         targets, codes = {}, {}
         for i, (code, lang, name, _all, f) in enumerate(todo):
-            f.fix.diff = unified_diff(code, f.fix.code, Path(name).name if name else f"snippet{LANGUAGES.get(lang, '')}")
-            p = str(Path(tmp) / f"fix{i}{LANGUAGES.get(lang, '.txt')}")
+            f.fix.diff = unified_diff(code, f.fix.code, Path(name).name if name else f"snippet{suffix(lang, '')}")
+            p = str(Path(tmp) / f"fix{i}{suffix(lang)}")
             Path(p).write_text(f.fix.code, encoding="utf-8")
             targets[p], codes[p] = lang, f.fix.code
         res = static.scan(targets, codes=codes)
         baseline: dict[tuple[str, str], bool | None] = {}
         for i, (code, lang, _name, all_findings, f) in enumerate(todo):
-            p = str(Path(tmp) / f"fix{i}{LANGUAGES.get(lang, '.txt')}")
+            p = str(Path(tmp) / f"fix{i}{suffix(lang)}")
             if (code, lang) not in baseline:  # a checker that rejects the original cannot judge the patch
                 baseline[(code, lang)] = syntax.check(code, lang).ok
             _judge(f, lang, _rule_counts(all_findings), res.findings.get(p, []), res.notes.get(p, []), code,

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from app.analysis.languages import SUFFIXES, UNSUPPORTED_SUFFIXES, from_content, unsupported
+from app.analysis.languages import by_suffix, from_content
+from app.analysis.unsupported import UNSUPPORTED_SUFFIXES, unsupported
 
 # Dependency, cache and tool folders: other people's code or no code at all. Counted when skipped.
 VENDORED = {
@@ -273,7 +274,7 @@ def _skip_dir(p: Path, name: str, ignores: list[GitIgnore], tracked: set[Path] |
 
 def _looks_like_source(p: Path) -> bool:
     s = p.suffix.lower()
-    return s in SUFFIXES or s in UNSUPPORTED_SUFFIXES
+    return by_suffix(s) is not None or s in UNSUPPORTED_SUFFIXES
 
 
 @dataclass
@@ -284,8 +285,8 @@ class _Ok:
 def _unsuitable(p: Path, size: int, max_bytes: int) -> "Skipped | _Ok | None":
     """_Ok when the file is analysable, a Skipped with its reason, or None when it is not source code at all."""
     suffix = p.suffix.lower()
-    known = suffix in SUFFIXES
-    if suffix in UNSUPPORTED_SUFFIXES:
+    known = by_suffix(suffix) is not None
+    if suffix in UNSUPPORTED_SUFFIXES and not known:  # a registered language overrides the list
         lang = UNSUPPORTED_SUFFIXES[suffix]
         return Skipped(str(p), f"{lang}: no analyzer for this language (not a safe verdict)", "unsupported")
     if not known and p.suffix:

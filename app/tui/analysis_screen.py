@@ -18,7 +18,6 @@ from app.tui.path_suggester import PathInput, PathSuggester
 from app.tui.risk_card import RiskCard
 
 AUTO = "auto"
-LANGUAGE_CHOICES = ("python", "javascript", "typescript", "php", "java", "c", "cpp", "bash")
 FORMATS = {".json": "json", ".sarif": "sarif", ".md": "markdown"}
 
 
@@ -47,10 +46,12 @@ class AnalysisScreen(Screen):
         self.busy = False
 
     def compose(self) -> ComposeResult:
+        from app.analysis import languages  # loaded when the screen is first shown, not at start-up
+
         with Horizontal(classes="row"):
             yield PathInput(placeholder="open a file: path/to/code.py (Tab completes)", id="code-path",
                             suggester=PathSuggester())
-            yield Select([(l, l) for l in LANGUAGE_CHOICES], prompt="language: auto", id="language")
+            yield Select([(name, name) for name in languages.names()], prompt="language: auto", id="language")
             yield Button("Open", id="open")
             yield Button("Analyse", id="analyze", variant="primary")
             yield Button("Clear", id="clear", tooltip="Clear the code and the findings")
@@ -88,11 +89,11 @@ class AnalysisScreen(Screen):
         view.set_language(self._language(code))
 
     def _language(self, code: str) -> str | None:
-        from app.analysis.languages import detect
+        from app.analysis import languages
 
         chosen = self.query_one("#language", Select).value
         try:
-            return detect(code, filename=self.filename, language=chosen if isinstance(chosen, str) else None)
+            return languages.detect(code, filename=self.filename, language=chosen if isinstance(chosen, str) else None)
         except BastionError:
             return None
 

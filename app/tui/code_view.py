@@ -5,9 +5,20 @@ from __future__ import annotations
 from textual.widgets import TextArea
 from textual.widgets.text_area import Selection
 
-# TextArea languages that Textual ships grammars for (others show plain text).
-HIGHLIGHT = {"python", "javascript", "typescript", "java", "go", "rust", "bash", "json", "sql", "html", "css",
-             "yaml", "toml", "markdown", "xml", "regex"}
+# TextArea grammars (Textual ships them) for what Bastion does not analyse: an unsupported file is still
+# shown highlighted. An analysis language's grammar is its registry entry's `highlight`.
+OTHER_GRAMMARS = {"rust", "json", "sql", "html", "css", "yaml", "toml", "markdown", "xml", "regex"}
+
+
+def grammar(language: str | None) -> str | None:
+    """The TextArea grammar for a language name or alias, or None for plain text."""
+    from app.analysis import languages  # the analysis package loads when the screen is used, not at start-up
+
+    registered = languages.get(language)
+    if registered is not None:
+        return registered.highlight
+    lang = (language or "").lower()
+    return lang if lang in OTHER_GRAMMARS else None
 
 
 class CodeView(TextArea):
@@ -26,10 +37,9 @@ class CodeView(TextArea):
         self.border_subtitle = "Tab indents · Esc leaves"
 
     def set_language(self, language: str | None) -> None:
-        lang = (language or "").lower()
-        lang = {"js": "javascript", "ts": "typescript", "sh": "bash", "shell": "bash"}.get(lang, lang)
+        lang = grammar(language)
         try:
-            self.language = lang if lang in HIGHLIGHT and lang in self.available_languages else None
+            self.language = lang if lang in self.available_languages else None
         except Exception:  # a grammar that is not installed: plain text is fine
             self.language = None
 

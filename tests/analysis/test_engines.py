@@ -3,10 +3,11 @@ snippet and stays quiet on its fixed twin; each is skipped with a reason when no
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from app.analysis import engines
-from app.analysis.engines import EngineSpec
 
 UAF = """#include <stdlib.h>
 int f(void) {
@@ -126,7 +127,9 @@ def test_engine_findings_reach_the_report_with_evidence():
 
 
 def test_missing_engine_is_skipped_with_a_reason(monkeypatch):
-    fake = EngineSpec("cppcheck", ("c", "cpp"), ("no-such-engine-binary",), "apt-get install cppcheck")
+    real = next(s for s in engines.SPECS if s.name == "cppcheck")
+    fake = replace(real, binaries=("no-such-engine-binary",))
+    assert fake.languages == ("c", "cpp")
     monkeypatch.setattr(engines, "SPECS", (fake,))
     monkeypatch.setattr(engines, "_STATUS", {})
     res = engines.run({"/nonexistent/x.c": "c"})
