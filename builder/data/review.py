@@ -155,7 +155,7 @@ def static_findings(codes: dict[str, tuple[str, str]]) -> dict[str, list[Finding
     with tempfile.TemporaryDirectory(prefix="bastion-review-") as tmp:
         paths = {}
         for i, (key, (code, lang)) in enumerate(codes.items()):
-            p = Path(tmp) / f"r{i}{languages.LANGUAGES[lang]}"
+            p = Path(tmp) / f"r{i}{languages.LANGUAGES[lang].suffix}"
             p.write_text(code, encoding="utf-8")
             paths[str(p)] = key
         res = static.scan({p: codes[k][1] for p, k in paths.items()}, codes={p: codes[k][0] for p, k in paths.items()})
