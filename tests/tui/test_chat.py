@@ -69,9 +69,9 @@ async def test_ask_streams_answer_with_citations_and_opens_source(make_tui, wait
         n = int(buttons.first().id.split("-")[1])
         src = answer.sources[n - 1]
         meta = " ".join(str(l.render()) for l in panel.query(".meta"))
-        assert src["file"].split("/")[-1] in meta and f"lines {src['line_start']}" in meta
+        assert src.path.split("/")[-1] in meta and f"lines {src.start_line}" in meta
         chunk = panel.query_one(f"#chunk-{n}")
-        assert "selected" in chunk.classes and chunk._markdown.strip()[:20] == src["text"].strip()[:20]
+        assert "selected" in chunk.classes and chunk._markdown.strip()[:20] == src.text.strip()[:20]
         # Escape with nothing running closes the panel.
         await pilot.press("escape")
         assert not panel.has_class("open")
