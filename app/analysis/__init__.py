@@ -32,6 +32,7 @@ Public API (stable names; the TUI and the CLI use only these):
     Renderers: to_json(reports), to_sarif(reports), to_markdown(reports), to_text(reports)
         (each takes a Report or a list). report_schema() is the JSON schema of one Report.
     worst(reports) -> the highest label; label_rank(label) -> 0..4.
+    LANGUAGES: name -> Language, the one registry of analysis languages (`register_language` adds one).
 
 Who said what: static rules decide the label and the CWE of static findings; the model confirms
 or disputes each (a dispute is a note with its reason: label and confidence stay the rule's), may
@@ -47,12 +48,14 @@ contract is `app.analysis.contract`.
 from __future__ import annotations
 
 from app.analysis.analyzer import analyze_code, analyze_path, hide_unverified
-from app.analysis.languages import LANGUAGES
+from app.analysis.language import Language
+from app.analysis.languages import LANGUAGES, register_language
 from app.analysis.models import Evidence, Finding, Fix, Report, Risk, label_rank, report_schema
 from app.analysis.render import summary, to_json, to_markdown, to_text, worst
 from app.analysis.sarif import to_sarif
 
 __all__ = [
     "analyze_code", "analyze_path", "hide_unverified", "Report", "Finding", "Risk", "Fix", "Evidence", "LANGUAGES",
+    "Language", "register_language",
     "to_json", "to_sarif", "to_markdown", "to_text", "summary", "worst", "label_rank", "report_schema",
 ]

@@ -48,8 +48,8 @@ def render_in_child(template: str, messages: list[dict], *, bos: str = "", eos: 
         if detail.startswith("TemplateError: "):
             return RenderResult(False, kind="raised", error=f"the template raised an error: {detail[15:]}")
         if "did not render within" in line:
-            return RenderResult(False, kind="limit",
-                                error=f"rendering was stopped: no result within {RENDER_SECONDS}s or over the memory limit")
+            return RenderResult(False, kind="limit", error=f"rendering was stopped: no result within {RENDER_SECONDS}s "
+                                                           "or over the memory limit")
         if "over" in detail and "characters" in detail:
             return RenderResult(False, kind="limit", error=f"a 4-message sample renders to {detail}")
         return RenderResult(False, kind="error", error=f"it fails to render ({detail})")
