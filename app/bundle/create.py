@@ -67,7 +67,7 @@ def create_bundle(name: str, source: ModelSource, *, base: Path | None = None, c
     """Build, smoke-test and seal the bundle `BASTION_HOME/bundles/NAME`; returns its directory."""
     from app.atomic import replace_dir
     from app.bundle.writer import seal
-    from app.llm.chat_template import check_template, chat_info
+    from app.llm.chat_template import chat_info, check_template
     from app.llm.family import family, preset
     from app.llm.fit import ModelShape, suggest
     from app.llm.gguf_check import check_gguf
@@ -208,9 +208,8 @@ def _new_knowledge(embedder: Path, stage: Path, manifest: Manifest, progress: Pr
 
 def _write_prompts(base: Bundle | None, out: Path, sampling: dict) -> None:
     """The base bundle's system prompts with the model family's sampling preset as `[sampling]`."""
-    import tomllib
-
     import tomli_w
+    import tomllib
 
     from app.atomic import write_text
     from app.prompts import default_prompts_toml

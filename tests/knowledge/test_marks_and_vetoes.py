@@ -155,6 +155,18 @@ def test_chinese_off_topic_questions_are_refused_through_minilm(zh_retriever, qu
     assert list(ans) == [NO_SOURCES] and ans.hits == []
 
 
+def test_serve_refuses_what_the_sources_do_not_cover_as_ask_does(zh_retriever):
+    """The API answers through the same service: an off-topic question finds nothing, and is told so."""
+    from app.knowledge import GroundedChat
+    from app.serve.rag import KnowledgeRag
+
+    rag = KnowledgeRag(GroundedChat(engine=NoEngine(), system="", retriever=zh_retriever))
+    messages = [{"role": "user", "content": "怎么做红烧肉？"}]
+    hits = rag.retrieve(messages)
+    reply = rag.start(messages, hits, max_tokens=None, temperature=None, cancel=None)
+    assert hits == [] and list(reply) == [NO_SOURCES] and rag.sources(reply.hits) == []
+
+
 class ScriptedEngine:
     """Counts tokens roughly and streams a fixed text: enough for `answer()` to run after retrieval."""
 
