@@ -175,10 +175,10 @@ def test_other_user_cannot_connect(resident):
             s.connect(path)
         except PermissionError:
             return 10  # the 0700 directory / 0600 socket stopped it
-        s.sendall(b'{"op": "hello"}\n')
         try:
+            s.sendall(b'{"op": "hello"}\n')
             data = s.recv(1000)
-        except OSError:
+        except OSError:  # a broken pipe or a reset: the engine hung up before (or while) it was asked
             data = b""
         return 20 if not data else 30  # 20: the engine hung up on it (SO_PEERCRED); 30: it was served
 
