@@ -8,25 +8,17 @@ dict keys. Two serialisations, both stable on disk and on the wire:
 - `to_record()` / `from_record()`: what a conversation stores in history (`file`, `line_start`, ...;
   records written by earlier versions, which said `source` or `path`, still read).
 
-A leaf module (no imports from the rest of the app) so history and the UI can use it without
+A leaf module (no run-time imports from the rest of the app) so history and the UI can use it without
 loading the knowledge layer.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-
-class _HitLike(Protocol):
-    text: str
-    source: str
-    heading: str
-    start_line: int
-    end_line: int
-    score: float
-    kb: str
-    flags: tuple[str, ...]
+if TYPE_CHECKING:  # annotations only: this module loads nothing of the knowledge layer
+    from app.knowledge.retrieval import Hit
 
 
 @dataclass(frozen=True)
@@ -50,7 +42,7 @@ class Source:
     """The passages of the chunk that back them (the quote itself for an extractive answer)."""
 
     @classmethod
-    def from_hit(cls, n: int, hit: _HitLike) -> "Source":
+    def from_hit(cls, n: int, hit: "Hit") -> "Source":
         return cls(n=n, path=hit.source, heading=hit.heading, start_line=hit.start_line, end_line=hit.end_line,
                    score=float(hit.score), kb=hit.kb, text=hit.text, flags=tuple(hit.flags))
 
