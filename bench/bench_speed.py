@@ -390,7 +390,6 @@ def bench_startup(args) -> dict:
 
 def _tmux_first_paint(cmd: str, env: dict, marker, *, timeout: float = 120.0) -> tuple[float, float]:
     """Start `cmd` in a fresh 120x36 tmux session; seconds until `marker(screen)` and until the model is ready."""
-    import shutil
     import uuid
 
     session = f"bench-{uuid.uuid4().hex[:8]}"

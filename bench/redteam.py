@@ -25,7 +25,6 @@ import json
 import os
 import shutil
 import sqlite3
-import struct
 import subprocess
 import sys
 import tarfile

@@ -18,7 +18,6 @@ from typing import Any, Callable, Sequence
 
 from app.errors import BastionError
 from builder.profiles import EmbedConfig
-from builder.retrieval_metrics import evaluate_retrieval
 from builder.triplets import Triplet
 
 log = logging.getLogger(__name__)

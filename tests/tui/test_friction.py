@@ -8,7 +8,6 @@ from pathlib import Path
 
 from app.history import History
 from app.settings import Settings
-from app.tui.chat_input import ChatInput
 from app.tui.kb_select import KnowledgeSelect
 from app.tui.sources_panel import SourcesPanel, short_path
 
