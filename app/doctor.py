@@ -52,6 +52,24 @@ def cpu_features() -> list[str]:
     return [f for f in wanted if f in flags]
 
 
+def llama_build() -> Check:
+    """Whether the installed llama.cpp uses the vector units this CPU has (AVX-512 is ~1.4x prefill)."""
+    from app.llm.cpu_build import cpu_flags, missing_from_build
+
+    try:
+        import llama_cpp
+
+        info = llama_cpp.llama_print_system_info().decode("utf-8", "replace")
+    except Exception as exc:  # a broken install is reported by the engine check
+        return Check("llama.cpp build", False, f"cannot read the build's features: {exc}")
+    missing = missing_from_build(info, cpu_flags())
+    if not missing:
+        return Check("llama.cpp build", True, "uses every vector group this CPU has", {"missing": []})
+    return Check("llama.cpp build", True,
+                 f"compiled without {', '.join(missing)}, which this CPU has: prompts evaluate slower than they "
+                 f"could; rerun packaging/setup.sh (it compiles for this CPU, never AMX)", {"missing": missing})
+
+
 def probe_engine(model_path: Path, *, timeout: float = 120.0) -> Check:
     """Run the smoke test in a child with networking blocked; explain a native crash."""
     cmd = [sys.executable, "-m", "app.llm.probe", str(model_path)]
@@ -94,6 +112,7 @@ def run_doctor(settings: Settings, *, probe: bool = True) -> list[Check]:
     checks = [
         Check("versions", True, ", ".join(f"{k} {v}" for k, v in versions().items()), versions()),
         Check("cpu", True, " ".join(cpu_features()) or "unknown", {"features": cpu_features()}),
+        llama_build(),
         analysis_engines(),
     ]
     root = settings.bundle_path()

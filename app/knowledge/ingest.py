@@ -1,9 +1,13 @@
 """Incremental ingest: add new files, re-embed changed ones, remove deleted ones.
 
 Files are compared by the sha256 of their bytes against what the knowledge base
-holds, so ingesting the same folder twice embeds nothing. Embedding runs on the
-calling thread while a writer thread stores the previous batch in chroma, so
-the embedder is never left waiting on the database. A changed file's new chunks
+holds, so ingesting the same folder twice embeds nothing. Three stages overlap:
+a reader thread reads, hashes, parses and chunks the next files; the calling
+thread embeds full batches; a writer thread stores the previous batch in chroma.
+llama.cpp releases the GIL while it decodes, so the Python work of reading and
+chunking runs in the embedder's shadow instead of between its batches; the
+reader's queue is bounded, so a large corpus never sits in memory at once. A
+changed file's new chunks
 are written before its old ones are deleted; a file counts as done only once all
 its chunks are stored, so an interrupted ingest (cancel, Ctrl-C, crash) resumes
 where it stopped without redoing finished files.
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import queue
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,6 +32,8 @@ from app.knowledge.store import KnowledgeBase, chunk_id
 log = logging.getLogger(__name__)
 
 BATCH = 32
+READ_AHEAD = 8
+"""Files the reader thread may have prepared ahead of the embedder (bounds memory)."""
 
 
 @dataclass
@@ -83,6 +90,18 @@ class IngestReport:
              f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped; {self.chunks} chunks in "
              f"{self.seconds:.1f}s ({self.chunks_per_s:.1f} chunks/s)")
         return s + (" — interrupted; run again to resume" if self.cancelled else "")
+
+
+@dataclass
+class _Prepared:
+    """One file as the reader thread left it: unchanged, skipped (with why), or chunked."""
+
+    source: str
+    kind: str  # unchanged | skipped | unreadable | chunks
+    file_hash: str = ""
+    reason: str = ""
+    chunks: list[Chunk] = field(default_factory=list)
+    repeats: int = 0
 
 
 @dataclass
@@ -191,40 +210,83 @@ def ingest(
         last = writer.submit(write, items, vectors)
         tick(items[-1][0])
 
+    def prepare(path: Path) -> _Prepared:
+        """Everything a file needs before embedding; touches no database (chroma stays on one thread)."""
+        source = source_of(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            return _Prepared(source, "unreadable", reason=f"cannot read: {exc.strerror or exc}")
+        file_hash = hashlib.sha256(data).hexdigest()
+        st = states.get(source)
+        if st and st.file_hash == file_hash and st.complete:
+            return _Prepared(source, "unchanged", file_hash)
+        try:
+            doc = load_file(path, max_bytes=max_file_bytes)
+        except Skip as exc:
+            return _Prepared(source, "skipped", file_hash, reason=str(exc))
+        chunks, repeats = drop_repeats(chunk_document(doc, count_tokens=embedder.count_tokens, options=opts))
+        return _Prepared(source, "chunks", file_hash, chunks=chunks, repeats=repeats)
+
+    ready: queue.Queue = queue.Queue(maxsize=READ_AHEAD)
+    stop_reading = threading.Event()
+    _END = object()
+
+    def offer(item: object) -> None:
+        while not stop_reading.is_set():  # the calling thread stopped taking: drop it
+            try:
+                ready.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def reader() -> None:
+        try:
+            for path in files:
+                if cancel.is_set() or stop_reading.is_set():
+                    break
+                offer(prepare(path))
+        except BaseException as exc:  # handed to the calling thread, which raises it
+            offer(exc)
+            return
+        offer(_END)
+
+    reading = threading.Thread(target=reader, name="kb-reader", daemon=True)
+    reading.start()
     try:
-        for path in files:
+        while True:
+            item = ready.get()
+            if item is _END:
+                break
+            if isinstance(item, BaseException):
+                raise item
             if cancel.is_set():
                 break
-            source = source_of(path)
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                report.skipped.append((source, f"cannot read: {exc.strerror or exc}"))
+            source = item.source
+            st = states.get(source)
+            if item.kind == "unreadable":
+                report.skipped.append((source, item.reason))
                 done[0] += 1
                 continue
-            file_hash = hashlib.sha256(data).hexdigest()
-            st = states.get(source)
-            if st and st.file_hash == file_hash and st.complete:
+            if item.kind == "unchanged":
                 report.unchanged.append(source)
                 done[0] += 1
                 continue
-            try:
-                doc = load_file(path, max_bytes=max_file_bytes)
-            except Skip as exc:
-                report.skipped.append((source, str(exc)))
+            if item.kind == "skipped":
+                report.skipped.append((source, item.reason))
                 if st:
                     kb.delete_source(source)  # stale chunks of a file that no longer loads
                 done[0] += 1
                 tick(source)
                 continue
-            chunks, repeats = drop_repeats(chunk_document(doc, count_tokens=embedder.count_tokens, options=opts))
-            if repeats:
-                report.repeats.append((source, repeats))
+            chunks = item.chunks
+            if item.repeats:
+                report.repeats.append((source, item.repeats))
             if not chunks:
                 report.skipped.append((source, "no text"))
                 done[0] += 1
                 continue
-            p = _Pending(source, file_hash, "updated" if st else "added", len(chunks), len(chunks))
+            p = _Pending(source, item.file_hash, "updated" if st else "added", len(chunks), len(chunks))
             pending[source] = p
             for c in chunks:
                 batch.append((source, c))
@@ -240,6 +302,8 @@ def ingest(
         cancel.set()
         raise
     finally:
+        stop_reading.set()
+        reading.join()
         writer.shutdown(wait=True)
         report.cancelled = cancel.is_set()
         if report.changed or report.chunks:
