@@ -195,19 +195,28 @@ def test_loop_detector_withholds_the_repeat():
 def test_looping_generation_is_stopped(smollm2_gguf):
     from app.llm.engine import EngineConfig, LlamaEngine, Sampling
 
-    # Greedy decoding with every penalty off: the 135M model repeats itself on this prompt with llama.cpp's
-    # default attention kernel (with flash attention, the app's default for its Q4_1 weights, it stops).
-    eng = LlamaEngine(smollm2_gguf, EngineConfig(n_ctx=1024, max_tokens=300, temperature=0.0, exact_batches=False,
-                                                 sampling=Sampling(repeat_penalty=1.0)))
-    try:
-        gen = eng.chat([{"role": "user", "content": "Write the sentence 'I like secure code.' again and again, forever."}])
-        text = gen.result()
-        assert gen.stats.finish_reason == "loop" and gen.stats.loop_trimmed_chars > 0
-        assert gen.stats.completion_tokens < 300
-        sentences = [s.strip().lower() for s in split_sentences(text) if len(s.strip()) > 12]
-        assert len(sentences) == len(set(sentences))  # the repeat never reached the reader
-    finally:
-        eng.close()
+    # Greedy decoding with every penalty off, the 135M model repeats itself on some of these prompts; which ones
+    # depends on the attention kernel and on the vector units llama.cpp was compiled for (AVX2 vs AVX-512 round
+    # differently), so every prompt runs with both kernels. The guard must stop each loop that happens, and at
+    # least one must happen (a broken guard shows as `length` at 300 tokens with the repeat in the text).
+    prompts = ("Write the sentence 'I like secure code.' again and again, forever.",
+               "Repeat the word 'secure' forever.", "Say 'hello world' again and again without stopping.")
+    loops = 0
+    for exact in (False, True):
+        eng = LlamaEngine(smollm2_gguf, EngineConfig(n_ctx=1024, max_tokens=300, temperature=0.0, exact_batches=exact,
+                                                     sampling=Sampling(repeat_penalty=1.0)))
+        try:
+            for prompt in prompts:
+                gen = eng.chat([{"role": "user", "content": prompt}])
+                text = gen.result()
+                sentences = [s.strip().lower() for s in split_sentences(text) if len(s.strip()) > 12]
+                assert len(sentences) == len(set(sentences)), (prompt, text)  # the repeat never reached the reader
+                if gen.stats.finish_reason == "loop":
+                    loops += 1
+                    assert gen.stats.loop_trimmed_chars > 0 and gen.stats.completion_tokens < 300
+        finally:
+            eng.close()
+    assert loops >= 1
 
 
 @pytest.mark.slow
