@@ -80,13 +80,48 @@ async def test_ask_streams_answer_with_citations_and_opens_source(make_tui, wait
         assert [m.role for m in msgs] == ["user", "assistant"] and msgs[1].sources
 
 
-async def test_cancel_regenerate_and_copy(make_tui, waiter):
+class _HeldReply:
+    """The real reply, held after its first piece until Escape has set the screen's cancel flag.
+
+    On a quick machine the tiny model writes its whole answer before the UI handles Escape,
+    so the test would prove nothing about cancelling; holding the stream makes the cancel land
+    mid-answer every time. Text, stats and cancel are the real reply's.
+    """
+
+    def __init__(self, reply, cancelled):
+        self._reply, self._cancelled = reply, cancelled
+
+    def __getattr__(self, name):
+        return getattr(self._reply, name)
+
+    def __iter__(self):
+        for i, piece in enumerate(self._reply):
+            yield piece
+            if i == 0:
+                self._cancelled.wait(120)
+
+
+def _hold_after_first_piece(monkeypatch, app):
+    import app.tui.chat_screen as chat_screen
+
+    real = chat_screen.start_turn
+
+    def held(*args, **kwargs):
+        turn = real(*args, **kwargs)
+        turn.reply = _HeldReply(turn.reply, app.chat_screen._cancel)
+        return turn
+
+    monkeypatch.setattr(chat_screen, "start_turn", held)
+
+
+async def test_cancel_regenerate_and_copy(make_tui, waiter, monkeypatch):
     app = make_tui(max_tokens=400)
+    _hold_after_first_piece(monkeypatch, app)
     async with app.run_test(size=(120, 36)) as pilot:
         chat = await _ready(pilot, waiter)
         await _choose_kb(pilot, waiter, "none")
-        # The tiny model may end (EOS, or the loop guard) before Escape lands on a loaded machine:
-        # such a turn proves nothing about cancelling, so ask again (at most three times).
+        # The tiny model may end (EOS) at its first piece: such a turn proves nothing about
+        # cancelling, so ask again (at most three times).
         for _attempt in range(3):
             await _ask(pilot, waiter, "Write a long essay about the history of computer security.")
             await waiter(pilot, lambda: chat.timing.get("first_piece"), timeout=300)
