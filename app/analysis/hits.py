@@ -24,4 +24,7 @@ class Hit:
     extra: dict = field(default_factory=dict)
 
 
-CONFIDENCE = {"high": 0.9, "medium": 0.75, "low": 0.6}
+CONFIDENCE = {"high": 0.9, "medium": 0.75, "low": 0.6, "lead": 0.45}
+"""A rule's `metadata.confidence` as a number. A "lead" (below models.COUNTED_CONFIDENCE) is listed for the
+reviewer but never moves a report's label: a construct that is dangerous only if a taint rule that could
+not see the value's origin would have been right (a non-constant command or format in C)."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.analysis import languages, sinks
+from app.analysis.macros import expand_simple_macros
 
 CHECK_NAME = "semgrep-taint"
 TIMEOUT_S = 60
@@ -175,32 +176,6 @@ def rule_yaml(callee: str, cwe: str, language: str) -> str:
 _FORMAT_ARG = {"printf": 0, "vprintf": 0, "wprintf": 0, "vwprintf": 0, "fprintf": 1, "vfprintf": 1, "fwprintf": 1,
                "vfwprintf": 1, "sprintf": 1, "vsprintf": 1, "syslog": 1, "snprintf": 2, "vsnprintf": 2, "swprintf": 2,
                "_snprintf": 2, "_vsnprintf": 2, "_snwprintf": 2}
-
-
-_DEFINE = re.compile(r"^\s*#\s*define\s+([A-Za-z_]\w*)\s+(\S[^\n]*?)\s*$")
-
-
-def expand_simple_macros(code: str) -> str:
-    """C code with object-like `#define NAME body` uses replaced by their body, line numbers kept.
-
-    Semgrep does not preprocess; Juliet-style code names its sinks and arguments through such macros
-    (`#define EXECLP execlp`, `#define COMMAND_ARG3 data`). Function-like macros are left alone.
-    """
-    defs: dict[str, str] = {}
-    for ln in code.splitlines():
-        m = _DEFINE.match(ln)
-        if m and "(" not in m.group(1):
-            defs[m.group(1)] = m.group(2)
-    if not defs:
-        return code
-    word = re.compile(r"\b(" + "|".join(map(re.escape, sorted(defs, key=len, reverse=True))) + r")\b")
-    out = []
-    for ln in code.splitlines():
-        if not ln.lstrip().startswith("#"):
-            for _ in range(3):  # a macro defined through another one
-                ln = word.sub(lambda m: defs[m.group(1)], ln)
-        out.append(ln)
-    return "\n".join(out) + ("\n" if code.endswith("\n") else "")
 
 
 def confirm(code: str, language: str, line: int, cwe: str) -> CheckResult:

@@ -15,6 +15,7 @@ from app.analysis import bandit_runner, engines, languages, semgrep_runner
 from app.analysis.cwe import name as cwe_name
 from app.analysis.cwe import related
 from app.analysis.hits import Hit
+from app.analysis.macros import expand_simple_macros
 from app.analysis.models import Evidence, Finding, Fix, Risk, label_rank
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,10 @@ def _aliases(paths: list[str], targets: dict[str, str], codes: dict[str, str], t
             text = codes.get(p)
             if text is None:
                 text = Path(p).read_text(encoding="utf-8", errors="replace")
+            if lang in ("c", "cpp"):
+                # Semgrep does not preprocess: `#define SYSTEM system` must read as `system` to its rules.
+                # Line numbers are kept, and snippets and fixes come from the real text (`to_findings`).
+                text = expand_simple_macros(text)
             dst.write_text(text, encoding="utf-8")
         except OSError:
             continue

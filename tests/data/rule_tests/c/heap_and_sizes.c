@@ -62,7 +62,7 @@ void release_fields(struct session *s) {
 }
 
 int *copy_ints(const int *src, size_t count) {
-    /* ruleid: c-alloc-size-overflow */
+    /* ruleid: c-alloc-size-overflow, c-taint-alloc-size-overflow */
     int *dst = malloc(count * sizeof(int));
     memcpy(dst, src, count * sizeof(int));
     return dst;
@@ -72,7 +72,7 @@ int *copy_ints_checked(const int *src, size_t count) {
     if (count > SIZE_MAX / sizeof(int)) {
         return NULL;
     }
-    /* ok: c-alloc-size-overflow */
+    /* ok: c-alloc-size-overflow, c-taint-alloc-size-overflow */
     int *dst = malloc(count * sizeof(int));
     memcpy(dst, src, count * sizeof(int));
     return dst;
