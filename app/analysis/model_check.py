@@ -11,7 +11,6 @@ dropped and the reason counted. The model never makes a file safer: this only ad
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
