@@ -46,54 +46,8 @@ _PY_SOURCES = """
           - pattern: $ARG
 """
 
-_C_SOURCES = """
-      - patterns:
-          - pattern-either:
-              - pattern: fgets($B, ...)
-              - pattern: fgets($B + $N, ...)
-              - pattern: fgetws($B, ...)
-              - pattern: fgetws($B + $N, ...)
-              - pattern: gets($B)
-              - pattern: recv($S, $B, ...)
-              - pattern: recv($S, (char *)($B + $N), ...)
-              - pattern: recv($S, (char *)$B, ...)
-              - pattern: recvfrom($S, $B, ...)
-              - pattern: read($S, $B, ...)
-              - pattern: fscanf($F, $FMT, $B)
-              - pattern: fscanf($F, $FMT, &$B)
-              - pattern: scanf($FMT, $B)
-              - pattern: scanf($FMT, &$B)
-          - focus-metavariable: $B
-        by-side-effect: true
-      - pattern: getenv(...)
-      - pattern: GETENV(...)
-      - pattern: argv
-"""
-
-_C_PROPAGATORS = """
-    pattern-propagators:
-      - pattern: strcpy($TO, $FROM)
-        from: $FROM
-        to: $TO
-      - pattern: strncpy($TO, $FROM, ...)
-        from: $FROM
-        to: $TO
-      - pattern: strcat($TO, $FROM)
-        from: $FROM
-        to: $TO
-      - pattern: strncat($TO, $FROM, ...)
-        from: $FROM
-        to: $TO
-      - pattern: strncat($TO + $N, $FROM, ...)
-        from: $FROM
-        to: $TO
-      - pattern: memcpy($TO, $FROM, ...)
-        from: $FROM
-        to: $TO
-      - pattern: $X = atoi($FROM)
-        from: $FROM
-        to: $X
-"""
+_C_INPUT_CWE = "CWE-78"
+"""Whose C taint rule (rules/taint/c.yaml) holds the sources and copies that every C check starts from."""
 
 
 @dataclass(frozen=True)
@@ -127,14 +81,18 @@ _PY_MODULES = {"os", "subprocess", "pickle", "cPickle", "marshal", "yaml", "json
                "httpx", "lxml"}
 
 
-def _pack_rule(cwe: str) -> dict | None:
-    """The static pack's Python taint rule for `cwe`'s family (its sources and sanitizers are reused)."""
+def _pack_rule(cwe: str, language: str) -> dict | None:
+    """The static pack's taint rule for `cwe`'s family in `language` (its sources, propagators and sanitizers are
+    reused), or None when the pack has none."""
     import yaml
 
     from app.analysis.cwe import related
     from app.analysis.semgrep_runner import RULES_DIR
 
-    rules = yaml.safe_load((RULES_DIR / "taint" / "python.yaml").read_text(encoding="utf-8"))["rules"]
+    path = RULES_DIR / "taint" / f"{language}.yaml"
+    if not path.is_file():
+        return None
+    rules = yaml.safe_load(path.read_text(encoding="utf-8"))["rules"]
     taint = [r for r in rules if r.get("mode") == "taint"]
     return next((r for r in taint if related(r.get("metadata", {}).get("cwe", ""), cwe)), None)
 
@@ -142,33 +100,30 @@ def _pack_rule(cwe: str) -> dict | None:
 def rule_yaml(callee: str, cwe: str, language: str) -> str:
     """A Semgrep taint rule: the language's untrusted-input sources into `callee`.
 
-    Python reuses the sources and sanitizers of the pack's own rule for the CWE's family (so a guard that
-    rejects the input and returns, or a constant branch, stays quiet as it does for the rules); the
-    sink is the one callee the model cited."""
-    lang = languages.sinks_as(language)
-    pack = _pack_rule(cwe) if lang == "python" else None
-    if pack is not None:
-        import yaml
+    The sources, propagators and sanitizers are those of the pack's own rule for the CWE's family (so a guard
+    that rejects the input and returns, or a constant branch, stays quiet as it does for the rules); the sink
+    is the one callee the model cited. In C only the format argument of a printf-family call is a
+    format-string sink: printf("%s", data) is fine."""
+    import yaml
 
-        rule = {"id": "bastion-model-check", "mode": "taint", "languages": ["python"], "severity": "ERROR",
-                "message": f"untrusted input reaches {callee} ({cwe})", "pattern-sources": pack["pattern-sources"],
-                "pattern-sinks": [{"pattern": _sink_pattern(callee, lang)}]}
-        for key in ("pattern-sanitizers", "pattern-propagators"):
-            if pack.get(key):
-                rule[key] = pack[key]
-        return yaml.safe_dump({"rules": [rule]}, sort_keys=False)
-    sources = _PY_SOURCES if lang == "python" else _C_SOURCES
-    props = _C_PROPAGATORS if lang == "c" else ""
+    lang = languages.sinks_as(language)
+    pack = _pack_rule(cwe, lang) if lang in ("python", "c") else None
+    if pack is None and lang == "c":  # a family without its own C rule: the pack's model of C input
+        pack = _pack_rule(_C_INPUT_CWE, "c")
     fmt_pos = _FORMAT_ARG.get(callee.lower()) if lang == "c" and sinks.family(cwe) is sinks.family("CWE-134") else None
-    if fmt_pos is not None:  # only the format argument is a format-string sink: printf("%s", data) is fine
+    if fmt_pos is not None:
         args = ", ".join(["$A%d" % i for i in range(fmt_pos)] + ["$FMT", "..."])
-        sink = (f"      - patterns:\n          - pattern: \"{callee}({args})\"\n"
-                "          - focus-metavariable: $FMT\n")
+        sink: dict = {"patterns": [{"pattern": f"{callee}({args})"}, {"focus-metavariable": "$FMT"}]}
     else:
-        sink = f"      - pattern: \"{_sink_pattern(callee, lang)}\"\n"
-    return (f"rules:\n  - id: bastion-model-check\n    mode: taint\n    languages: [{lang}]\n    severity: ERROR\n"
-            f"    message: untrusted input reaches {callee} ({cwe})\n    pattern-sources:{sources}"
-            f"    pattern-sinks:\n{sink}{props}")
+        sink = {"pattern": _sink_pattern(callee, lang)}
+    rule = {"id": "bastion-model-check", "mode": "taint", "languages": [lang], "severity": "ERROR",
+            "message": f"untrusted input reaches {callee} ({cwe})",
+            "pattern-sources": pack["pattern-sources"] if pack else yaml.safe_load(_PY_SOURCES),
+            "pattern-sinks": [sink]}
+    for key in ("pattern-sanitizers", "pattern-propagators"):
+        if pack and pack.get(key):
+            rule[key] = pack[key]
+    return yaml.safe_dump({"rules": [rule]}, sort_keys=False)
 
 
 # 0-based position of the format argument of the printf family
