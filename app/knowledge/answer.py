@@ -175,19 +175,27 @@ class Answer:
         return "", False
 
     def _settle(self, held: list[CheckedSentence], released: bool) -> Iterator[str]:
-        """After generation: the entailment check on held claims, then the rest marked, or the extract."""
-        if self._entail is not None:
-            for k, cs in enumerate(held):
-                if cs.claim and not cs.supported:
-                    for cand in cs.candidates:
-                        if self._entail.stated(claim_text(cs.raw), cand.passage, cand.heading):
-                            held[k] = self._grounder.entailed(cs, cand)
-                            self.sentences[self.sentences.index(cs)] = held[k]
-                            break
+        """After generation: the held claims judged in order, each shown as soon as it and everything before it
+        is supported (the reader need not wait for every judgement); then the rest shown marked, or replaced by
+        the extract when the substance is unsupported (what was shown stays: every shown sentence is supported)."""
+        shown = 0  # held[:shown] are out
+        waiting: list[CheckedSentence] = []  # no-claim text of the supported prefix, waiting for its next claim
+        for k, cs in enumerate(held):
+            if self._entail is not None and cs.claim and not cs.supported:
+                held[k] = self._judged(cs)
+            if shown + len(waiting) != k:
+                continue  # the prefix already broke: judge the rest, show nothing more yet
+            if not held[k].claim:
+                waiting.append(held[k])
+            elif held[k].supported:
+                text = "".join(c.text for c in waiting + [held[k]])
+                yield text if released else text.lstrip()
+                released, shown, waiting = True, k + 1, []
+        rest = held[shown:]
         claims = [c for c in self.sentences if c.claim]
         supported = sum(1 for c in claims if c.supported)
-        if claims and supported * 2 > len(claims) and (released or any(c.supported for c in held)):
-            text = "".join(c.text if c.status != "unsupported" else mark_unsupported(c.text) for c in held)
+        if claims and supported * 2 > len(claims) and (released or any(c.supported for c in rest)):
+            text = "".join(c.text if c.status != "unsupported" else mark_unsupported(c.text) for c in rest)
             if text.strip():
                 yield text if released else text.lstrip()
             return
@@ -200,6 +208,15 @@ class Answer:
         lines = text.splitlines()
         for part in [f"{chr(10) * 2 if released else ''}{note}\n\n"] + [line + "\n" for line in lines[:-1]] + lines[-1:]:
             yield part
+
+    def _judged(self, cs: CheckedSentence) -> CheckedSentence:
+        """`cs` supported by the first candidate passage the entailment judge says states it, else `cs`."""
+        for cand in cs.candidates:
+            if self._entail.stated(claim_text(cs.raw), cand.passage, cand.heading):
+                out = self._grounder.entailed(cs, cand)
+                self.sentences[self.sentences.index(cs)] = out
+                return out
+        return cs
 
     def result(self) -> str:
         for _ in self:

@@ -97,6 +97,35 @@ def test_the_judge_decides_a_paraphrase_and_a_no_is_marked(verdict):
         assert UNSUPPORTED_MARK not in shown and ans.shown_sentences[-1]["entailed"]
 
 
+class RecordingJudge(Judge):
+    """Says yes, and records how much of the answer the reader had been shown when each question was asked."""
+
+    def __init__(self, shown: list[str]) -> None:
+        super().__init__("yes")
+        self.shown, self.seen_at_ask = shown, []
+
+    def chat_json(self, messages, schema, **kw):
+        self.seen_at_ask.append("".join(self.shown))
+        return super().chat_json(messages, schema, **kw)
+
+
+def test_a_held_claim_is_shown_as_soon_as_the_judge_accepts_it():
+    # both sentences are paraphrases, so both are held until generation ends; the first one must reach the
+    # reader before the judge is asked about the second (first shown sentence, issue 27)
+    text = ("Attackers can relay their traffic through the server to conceal where it comes from [1]. "
+            "The server can be abused to relay traffic and hide where it comes from [1].")
+    shown: list[str] = []
+    judge = RecordingJudge(shown)
+    ans = Answer(hits=[hit()], query="q", generation=scripted(text), question="What does SSRF allow?", judge=judge)
+    for piece in ans:
+        shown.append(piece)
+    assert len(judge.asked) == 2
+    assert judge.seen_at_ask[0] == "", "nothing is shown before the first held claim is judged"
+    assert "conceal where it comes from [1]." in judge.seen_at_ask[1], "the accepted claim was out before the next ask"
+    assert [s["status"] for s in ans.shown_sentences] == ["supported", "supported"]
+    assert not ans.extractive and UNSUPPORTED_MARK not in ans.text
+
+
 def test_a_sentence_that_only_points_at_sources_is_dropped():
     text = ("An attacker could proxy traffic through the server, in order to hide their source address [1]. "
             "This answer comes from sources [1], [2] and [3].")
