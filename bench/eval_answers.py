@@ -55,6 +55,29 @@ CORPUS = Path(os.environ.get("BASTION_WSTG", ROOT.parent / "shared/devsets/knowl
 CACHE = Path(os.environ.get("BASTION_BENCH_CACHE", "/work/cache/wstg-index"))
 
 
+def _time_first_piece(ans) -> list[float]:
+    """A list that gets the wall time of the model's first text piece once `ans` is iterated (empty: none came).
+
+    The answer streams from its `Generation`; this wraps that iterator, leaving text, stats and cancel as
+    they are, so "first shown sentence vs the model's first token" is measured on one answer (issue 27)."""
+    gen, seen = getattr(ans, "_gen", None), []
+    if gen is None:
+        return seen
+
+    class Timed:
+        def __getattr__(self, name):
+            return getattr(gen, name)
+
+        def __iter__(self):
+            for piece in gen:
+                if not seen and piece:
+                    seen.append(time.perf_counter())
+                yield piece
+
+    ans._gen = Timed()
+    return seen
+
+
 def split_of(qid: str) -> str:
     """sha1(id) odd -> test: the one rule, shared with the builder's held-out eval."""
     from builder.eval_questions import split_of as rule
@@ -344,13 +367,20 @@ def cmd_answers(args) -> int:
             ans = answer(q["question"], engine=eng, retriever=retriever, system=system, max_tokens=args.max_tokens,
                          context_tokens=budget, entail=not args.no_entail,
                          contrast=True if args.contrast else None)
-            ans.result()
+            first_token = _time_first_piece(ans)
+            first_shown = None
+            for _piece in ans:  # as the CLI streams it: when does the reader see the first sentence?
+                if first_shown is None and _piece.strip():
+                    first_shown = time.perf_counter() - t0
             secs = time.perf_counter() - t0
+            first_token_s = (first_token[0] - t0) if first_token else None
             row = {"id": q["id"], "lang": q["lang"], "off_topic": bool(q.get("off_topic")), "seconds": round(secs, 2),
                    "refused": not ans.hits, "finish": ans.finish_reason, "extractive": ans.extractive,
                    "supported_citations": len(ans.citations), "removed": ans.removed_citations,
                    "uncited_sentences": ans.unsupported_sentences, "warnings": [c for c, _ in ans.warnings],
                    "prompt_tokens": ans.stats.prompt_tokens, "ttft_s": ans.stats.ttft_s,
+                   "first_token_s": round(first_token_s, 3) if first_token_s is not None else None,
+                   "first_shown_s": round(first_shown, 3) if first_shown is not None else None,
                    "tokens_per_s": ans.stats.tokens_per_s, "completion_tokens": ans.stats.completion_tokens,
                    "raw_sha1": hashlib.sha1(ans.raw_text.encode()).hexdigest(),
                    "cites_answering_file": any(Path(c.hit.source).as_posix() in set(q["files"]) or
@@ -373,6 +403,7 @@ def cmd_answers(args) -> int:
                     "id": q["id"], "lang": q["lang"], "split": q["split"], "off_topic": bool(q.get("off_topic")),
                     "question": q["question"], "files": q["files"], "variant": key, "entail": not args.no_entail,
                     "seconds": round(secs, 2), "refused": not ans.hits, "text": ans.text, "raw_text": ans.raw_text,
+                    "first_token_s": row["first_token_s"], "first_shown_s": row["first_shown_s"],
                     "extractive": ans.extractive, "replaced": ans.replaced, "sentences": ans.shown_sentences,
                     "entailment_calls": ans.entailment_calls, "entailment_s": round(ans.entailment_seconds, 2),
                     "finish": ans.finish_reason, "completion_tokens": ans.stats.completion_tokens,
@@ -489,9 +520,22 @@ def score_records(recs: list[dict], questions: dict[str, dict]) -> dict:
         "seconds_per_answer_mean": round(statistics.mean([r["seconds"] for r in gen]), 1) if gen else None,
         "entailment_s_mean": round(statistics.mean([r["entailment_s"] for r in gen]), 1) if gen else None,
         "entailment_calls_mean": round(statistics.mean([r["entailment_calls"] for r in gen]), 2) if gen else None,
+        **first_shown_figures(gen),
         "per_question": rows,
     }
     return out
+
+
+def first_shown_figures(recs: list[dict]) -> dict:
+    """First shown sentence vs the model's first token, per answer (issue 27: median <= 1.5x)."""
+    timed = [r for r in recs if r.get("first_token_s") and r.get("first_shown_s") is not None]
+    ratios = sorted(r["first_shown_s"] / r["first_token_s"] for r in timed)
+    if not ratios:
+        return {}
+    return {"first_token_s_median": round(statistics.median([r["first_token_s"] for r in timed]), 2),
+            "first_shown_s_median": round(statistics.median([r["first_shown_s"] for r in timed]), 2),
+            "first_shown_over_first_token_median": round(statistics.median(ratios), 3),
+            "first_shown_within_1_5x": f"{sum(x <= 1.5 for x in ratios)}/{len(ratios)}"}
 
 
 def cmd_score(args) -> int:
