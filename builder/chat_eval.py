@@ -134,6 +134,13 @@ class GGUFScorer:
         return nll, len(tail)
 
     def answer(self, messages: list[dict], *, max_tokens: int) -> str:
+        """The greedy answer, cut to the room the context leaves after the prompt ("" when it leaves almost none):
+        one long held-out record must not end the whole eval stage."""
+        prompt = len(self.llm.tokenize(self.prompt(messages[:-1]).encode("utf-8"), add_bos=False, special=True))
+        max_tokens = min(max_tokens, self.n_ctx - prompt - 1)
+        if max_tokens < 16:
+            log.info("chat eval: a %d-token prompt leaves no room to answer in %d tokens of context", prompt, self.n_ctx)
+            return ""
         self.llm.reset()
         out = self.llm.create_chat_completion(messages=messages[:-1], max_tokens=max_tokens, temperature=0.0,
                                               stop=self.stop or None, seed=0)

@@ -76,3 +76,17 @@ def test_gate_refuses_a_broken_tuned_gguf(tmp_path, smollm2_gguf, heldout):
     # the control: the base as its own "tuned" model passes (the test can tell a good model from a broken one)
     same = decide(AppEval(base=base, tuned=base.model_copy(update={"model": "same"})))
     assert same.gate_passed, same.gate_reasons
+
+
+def test_a_held_out_review_longer_than_the_context_does_not_end_the_eval(smollm2_gguf):
+    # a public suite's review record can fill the training length; its answer must be cut to the room
+    # left, or skipped, instead of llama.cpp's "Requested tokens exceed context window" ending the stage
+    from builder import chat_eval
+
+    code = "\n".join(f"    int v{i} = read_value({i});" for i in range(60))
+    rec = {"task": "code_analysis", "messages": [
+        {"role": "user", "content": f"Review this C code:\n```c\nvoid f(void) {{\n{code}\n}}\n```"},
+        {"role": "assistant", "content": json.dumps({"extra": []})}]}
+    fig = chat_eval.score_model(smollm2_gguf, [rec, rec], n_ctx=640, stop=["<|im_end|>"], max_tokens=200,
+                                label="long").as_dict()
+    assert fig["items"] == 2 and fig["analysis_items"] == 2

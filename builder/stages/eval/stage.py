@@ -163,7 +163,7 @@ def run_eval(
     before_path, before_note = base_chat_gguf(run, profile, exp.dir, qtype, progress)
     chat: dict = {"items": len(items), "before_model": before_note, "after_model": llm.name}
     if items:
-        n_ctx = profile.max_seq_length
+        n_ctx = profile.max_seq_length + max_new_tokens  # a training-length prompt plus room for the answer
         if before_path is not None:
             chat["before"] = chat_eval.score_model(before_path, items, n_ctx=n_ctx, stop=profile.stop,
                                                    max_tokens=max_new_tokens, progress=progress, label="before").as_dict()
