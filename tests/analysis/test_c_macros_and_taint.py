@@ -7,10 +7,7 @@ are installed) the way `bastion analyze` does.
 
 from __future__ import annotations
 
-import pytest
-
 from app.analysis.macros import definitions, expand_simple_macros
-from app.analysis.model_check import semgrep_available
 
 MACRO_CODE = """#include <stdlib.h>
 #define SYSTEM system
@@ -85,7 +82,6 @@ GOOD = BAD.replace("""            if (fgets(data+dataLen, (int)(100-dataLen), st
             }""", """            strcat(data, "*.*");""")
 
 
-@pytest.mark.skipif(not semgrep_available(), reason="semgrep is not installed")
 def test_command_from_stdin_through_a_macro_is_counted_and_its_fixed_twin_is_not(tmp_path):
     from app.analysis.analyzer import analyze_files
 
